@@ -1,0 +1,94 @@
+import { existsSync, readFileSync } from 'node:fs';
+import type { DaemonOptions } from '../daemon';
+import { LOG_LEVELS, type LogFormat, type LogLevel } from '../log';
+import { ExitCode, UserError } from './errors';
+import { parseTarget } from './targets';
+
+/** Raw option values as commander hands them over for `run`. */
+export interface RawRunOptions {
+  interface?: string;
+  target?: string[];
+  via?: string;
+  configureHost?: boolean;
+  source?: string;
+  router?: boolean;
+  override?: boolean;
+  logLevel?: string;
+  logFormat?: string;
+}
+
+/** Everything `run` needs, validated. */
+export interface RunConfig {
+  readonly daemon: DaemonOptions;
+  readonly logLevel: LogLevel;
+  readonly logFormat: LogFormat | undefined;
+}
+
+const IFNAME = /^[^\s/:]{1,15}$/;
+
+function checkInterfaceName(flag: string, name: string): string {
+  if (!IFNAME.test(name)) throw new UserError(`invalid ${flag} "${name}": not an interface name`);
+  return name;
+}
+
+/** Validate `run` options at the boundary; throws UserError (exit 2) with one clear line. */
+export function parseRunOptions(raw: RawRunOptions): RunConfig {
+  if (raw.interface === undefined) throw new UserError('missing --interface: the LAN uplink to answer on (e.g. --interface eth0)');
+  const ifname = checkInterfaceName('--interface', raw.interface);
+  const via = raw.via === undefined ? undefined : checkInterfaceName('--via', raw.via);
+  if (via === ifname) throw new UserError(`--via ${via} is the uplink itself: answering would black-hole the targets`);
+  const targets = (raw.target ?? []).map((t) => parseTarget(t));
+  if (targets.length === 0) throw new UserError('no target: give at least one --target ADDRESS or --target PREFIX');
+  const source = raw.source ?? 'target';
+  if (source !== 'target' && source !== 'link-local') throw new UserError(`invalid --source "${source}": expected target or link-local`);
+  const logLevel = raw.logLevel ?? 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw new UserError(`invalid --log-level "${logLevel}": expected one of ${LOG_LEVELS.join(', ')}`);
+  }
+  const logFormat = raw.logFormat;
+  if (logFormat !== undefined && logFormat !== 'json' && logFormat !== 'pretty') {
+    throw new UserError(`invalid --log-format "${logFormat}": expected json or pretty`);
+  }
+  return {
+    daemon: {
+      interface: ifname,
+      targets,
+      via,
+      configureHost: raw.configureHost === true,
+      source,
+      router: raw.router === true,
+      override: raw.override !== false,
+    },
+    logLevel: logLevel as LogLevel,
+    logFormat,
+  };
+}
+
+const CAP_NET_ADMIN = 12;
+const CAP_NET_RAW = 13;
+
+/** Effective capability set of this process, from /proc/self/status. */
+export function effectiveCapabilities(): bigint {
+  try {
+    const status = readFileSync('/proc/self/status', 'utf8');
+    const match = /^CapEff:\s*([0-9a-f]+)$/m.exec(status);
+    return match === null ? 0n : BigInt(`0x${match[1]}`);
+  } catch {
+    return 0n;
+  }
+}
+
+/** Fail early (exit 3) when the interface is missing or the process lacks the capabilities it needs. */
+export function checkEnvironment(options: DaemonOptions): void {
+  if (!existsSync(`/sys/class/net/${options.interface}`)) {
+    throw new UserError(`interface ${options.interface} not found`, ExitCode.Environment);
+  }
+  const caps = effectiveCapabilities();
+  const has = (bit: number): boolean => (caps & (1n << BigInt(bit))) !== 0n;
+  if (!has(CAP_NET_RAW)) {
+    throw new UserError('missing privileges: needs CAP_NET_RAW (and CAP_NET_ADMIN); run as root or grant the capabilities', ExitCode.Environment);
+  }
+  if (options.configureHost && !has(CAP_NET_ADMIN)) {
+    throw new UserError('missing privileges: --configure-host needs CAP_NET_ADMIN', ExitCode.Environment);
+  }
+}

@@ -1,0 +1,90 @@
+import { encodeAdvertisementFrame } from '../wire/frame';
+import { decideAdvertisement, type Decision, type DecisionContext } from './decide';
+import { IGNORE_REASONS, type IgnoreReason } from './reasons';
+import { validateSolicitationFrame, type Solicitation } from './validate';
+
+/** Frames to send, packed back to back in one preallocated buffer (the shape sendmmsg wants). */
+export class OutputBatch {
+  readonly bytes: Uint8Array;
+  readonly lengths: Uint32Array;
+  count = 0;
+  used = 0;
+
+  constructor(
+    readonly capacity: number,
+    readonly slotSize = 128,
+  ) {
+    this.bytes = new Uint8Array(capacity * slotSize);
+    this.lengths = new Uint32Array(capacity);
+  }
+
+  /** Forget the frames (after sending). */
+  reset(): void {
+    this.count = 0;
+    this.used = 0;
+  }
+
+  /** True when no further frame fits. */
+  get full(): boolean {
+    return this.count >= this.capacity;
+  }
+}
+
+/** Counters shared by logs and metrics; `ignored` is keyed by the closed reason list. */
+export class ResponderCounters {
+  received = 0;
+  advertised = 0;
+  sendFailures = 0;
+  readonly ignored: Record<IgnoreReason, number> = Object.fromEntries(IGNORE_REASONS.map((r) => [r, 0])) as Record<
+    IgnoreReason,
+    number
+  >;
+}
+
+/** Observer for per-frame outcomes (debug logs); only called when set. */
+export type DecisionObserver = (ns: Solicitation | undefined, decision: Decision, frameIndex: number) => void;
+
+/**
+ * Run one received batch through validation (RFC 4861 §7.1.1) and the decision,
+ * encoding each answer into `out`. Pure: no sockets, no clock.
+ * Returns the number of answers queued.
+ */
+export function processBatch(
+  data: Uint8Array,
+  count: number,
+  meta: Uint32Array,
+  context: DecisionContext,
+  out: OutputBatch,
+  counters: ResponderCounters,
+  observe?: DecisionObserver,
+): number {
+  let offset = 0;
+  let queued = 0;
+  for (let i = 0; i < count; i++) {
+    const length = meta[i * 4]!;
+    const frameOffset = offset;
+    offset += length;
+    counters.received++;
+    const validation = validateSolicitationFrame(data, frameOffset, length, context.uplinkMac);
+    if (!validation.ok) {
+      counters.ignored[validation.reason]++;
+      observe?.(undefined, { action: 'ignore', reason: validation.reason }, i);
+      continue;
+    }
+    const decision = decideAdvertisement(validation.solicitation, context);
+    observe?.(validation.solicitation, decision, i);
+    if (decision.action === 'ignore') {
+      counters.ignored[decision.reason]++;
+      continue;
+    }
+    if (out.full) {
+      counters.ignored['rate-limited']++;
+      continue;
+    }
+    const frame = encodeAdvertisementFrame(decision.frame, out.bytes, out.used);
+    out.lengths[out.count++] = frame.length;
+    out.used += frame.length;
+    queued++;
+  }
+  return queued;
+}
