@@ -1,0 +1,46 @@
+// ndp_native: system calls only. Every byte is parsed in JavaScript.
+#include <napi.h>
+#include <net/if.h>
+#include <time.h>
+
+#include <string>
+
+#include "netlink_socket.h"
+#include "packet_socket.h"
+
+namespace ndp {
+namespace {
+
+// if_nametoindex in the caller's network namespace; 0 when missing.
+Napi::Value InterfaceIndex(const Napi::CallbackInfo& info) {
+  if (!info[0].IsString()) {
+    throw Napi::TypeError::New(info.Env(), "name must be a string");
+  }
+  std::string name = info[0].As<Napi::String>();
+  unsigned index = name.size() < IF_NAMESIZE ? if_nametoindex(name.c_str()) : 0;
+  return Napi::Number::New(info.Env(), index);
+}
+
+// CLOCK_REALTIME, the clock of SO_TIMESTAMPNS receive timestamps.
+Napi::Value Now(const Napi::CallbackInfo& info) {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  Napi::Object result = Napi::Object::New(info.Env());
+  result.Set("sec", Napi::Number::New(info.Env(), static_cast<double>(ts.tv_sec)));
+  result.Set("nsec", Napi::Number::New(info.Env(), static_cast<double>(ts.tv_nsec)));
+  return result;
+}
+
+}  // namespace
+}  // namespace ndp
+
+static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
+  exports.Set("PacketSocket", ndp::PacketSocket::Define(env));
+  exports.Set("NetlinkSocket", ndp::NetlinkSocket::Define(env));
+  exports.Set("interfaceIndex",
+              Napi::Function::New<ndp::InterfaceIndex>(env, "interfaceIndex"));
+  exports.Set("now", Napi::Function::New<ndp::Now>(env, "now"));
+  return exports;
+}
+
+NODE_API_MODULE(ndp_native, InitAddon)

@@ -1,0 +1,265 @@
+/**
+ * Typed loader for the `ndp_native` addon (native/): AF_PACKET and NETLINK_ROUTE
+ * sockets, if_nametoindex and CLOCK_REALTIME. The addon only makes system calls;
+ * every byte it hands over is parsed in JavaScript.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+/** One classic BPF instruction, as in struct sock_filter; k may be given as a signed 32-bit value. */
+export type BpfInstruction = readonly [code: number, jt: number, jf: number, k: number];
+
+/** A failed system call. `code` is the errno name ('ENETDOWN'), `errno` the positive Linux value. */
+export interface NativeError {
+  code: string;
+  errno: number;
+  syscall: string;
+  message: string;
+}
+
+/** How to open a packet socket on one interface. */
+export interface PacketSocketOptions {
+  /** Interface to bind (must be > 0: ifindex 0 would mean every interface). */
+  ifindex: number;
+  /** Attached with SO_ATTACH_FILTER before bind, so no unfiltered frame is ever queued. */
+  filter: readonly BpfInstruction[];
+  /** Max frames drained per wake-up with one recvmmsg (default 64, 1..1024). */
+  batch?: number;
+  /** Receive slot per frame (default 16384, 64..262144); longer frames are cut and flagged. */
+  slotSize?: number;
+  /** Default true. False: a send-only socket with protocol 0 (no receive queue) and no polling. */
+  receive?: boolean;
+  /** PACKET_QDISC_BYPASS (benchmark sender). */
+  qdiscBypass?: boolean;
+  /** Frames packed back to back in a fresh Buffer; meta holds META_WORDS u32 per frame. */
+  onFrames?: (data: Buffer, count: number, meta: Uint32Array) => void;
+  /** Socket error (e.g. ENETDOWN when the link goes down): polling has stopped; close and reopen. */
+  onError?: (err: NativeError) => void;
+}
+
+/** An open AF_PACKET socket bound to one interface. */
+export interface PacketSocket {
+  /** Sends one whole Ethernet frame; throws a NativeError-shaped Error (EAGAIN included). */
+  send(frame: Uint8Array): void;
+  /**
+   * Sends `count` frames packed back to back with sendmmsg. Returns how many went out: fewer
+   * on EAGAIN, or on a hard error after some were sent (the next call then throws it).
+   */
+  sendBatch(frames: Uint8Array, lengths: Uint32Array, count: number): number;
+  /** PACKET_ADD_MEMBERSHIP: one multicast MAC, or every multicast frame (reverted on close). */
+  addMembership(kind: 'multicast', mac: Uint8Array): void;
+  addMembership(kind: 'allmulti'): void;
+  /** PACKET_DROP_MEMBERSHIP; dropping one never added is a no-op (the kernel returns 0). */
+  dropMembership(kind: 'multicast', mac: Uint8Array): void;
+  dropMembership(kind: 'allmulti'): void;
+  /** Replaces the filter atomically (SO_ATTACH_FILTER again). */
+  setFilter(filter: readonly BpfInstruction[]): void;
+  /** PACKET_STATISTICS since the last call (the kernel resets them); `packets` includes `drops`. */
+  statistics(): { packets: number; drops: number };
+  /** The descriptor, or -1 once closed. */
+  readonly fd: number;
+  /** Stops polling and closes the descriptor; idempotent. */
+  close(): void;
+}
+
+/** How to open a NETLINK_ROUTE socket. */
+export interface NetlinkSocketOptions {
+  /** nl_groups bitmask, e.g. RTMGRP_LINK | RTMGRP_IPV6_IFADDR | RTMGRP_IPV6_ROUTE. */
+  groups: number;
+  /** Called once per datagram from the kernel (datagrams from other ports are dropped). */
+  onMessages: (datagram: Buffer) => void;
+  /** ENOBUFS (overrun) and EMSGSIZE keep polling, so JS should re-dump; other errors stop it. */
+  onError?: (err: NativeError) => void;
+  /** SO_RCVBUFFORCE size in bytes (default 4 MiB; plain SO_RCVBUF without CAP_NET_ADMIN). */
+  receiveBuffer?: number;
+}
+
+/** An open NETLINK_ROUTE socket. */
+export interface NetlinkSocket {
+  /** Sends one request to the kernel; throws a NativeError-shaped Error. */
+  send(message: Uint8Array): void;
+  /** Stops polling and closes the descriptor; idempotent. */
+  close(): void;
+  /** The descriptor, or -1 once closed. */
+  readonly fd: number;
+  /** The kernel-assigned port id (nl_pid) of this socket. */
+  readonly portId: number;
+}
+
+/** meta[i * META_WORDS + n]: 0 captured length, 1 flags, 2 tsSec, 3 tsNsec (SO_TIMESTAMPNS). */
+export const META_WORDS = 4;
+/** Flag bit: the frame was longer than slotSize and was cut. */
+export const FRAME_TRUNCATED = 1;
+
+const PACKET_MR_MULTICAST = 0;
+const PACKET_MR_ALLMULTI = 2;
+const BPF_MAXINSNS = 4096;
+
+interface NativePacketHandle {
+  send(frame: Uint8Array): void;
+  sendBatch(frames: Uint8Array, lengths: Uint32Array, count: number): number;
+  membership(add: boolean, type: number, mac?: Uint8Array): void;
+  setFilter(program: Uint8Array): void;
+  statistics(): { packets: number; drops: number };
+  close(): void;
+  readonly fd: number;
+}
+
+type NativePacketOptions = Omit<PacketSocketOptions, 'filter'> & { filter: Uint8Array | undefined };
+
+interface NativeBinding {
+  PacketSocket: new (options: NativePacketOptions) => NativePacketHandle;
+  NetlinkSocket: new (options: NetlinkSocketOptions) => NetlinkSocket;
+  interfaceIndex(name: string): number;
+  now(): { sec: number; nsec: number };
+}
+
+let cached: NativeBinding | undefined;
+
+/** The nearest directory at or above `from` holding a package.json. */
+function packageRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    if (dirname(dir) === dir) throw new Error(`no package.json above ${from}`);
+  }
+}
+
+/** Loads the addon on first use, so modules importing types work without a build. */
+function binding(): NativeBinding {
+  if (cached !== undefined) return cached;
+  const root = packageRoot(__dirname);
+  const candidates = ['Release', 'Debug'].map((kind) => join(root, 'build', kind, 'ndp_native.node'));
+  const path = candidates.find((candidate) => existsSync(candidate));
+  if (path === undefined) {
+    throw Object.assign(new Error(`ndp_native addon is not built (run npm run install): ${candidates[0]}`), {
+      code: 'ERR_NDP_NATIVE_MISSING',
+    });
+  }
+  cached = require(path) as NativeBinding;
+  return cached;
+}
+
+/** Lays out struct sock_filter[] (u16 code, u8 jt, u8 jf, u32 k) in host byte order. */
+function packFilter(program: readonly BpfInstruction[]): Uint8Array {
+  if (program.length === 0 || program.length > BPF_MAXINSNS) {
+    throw new RangeError(`filter must hold 1..${BPF_MAXINSNS} instructions, got ${program.length}`);
+  }
+  const bytes = new Uint8Array(program.length * 8);
+  const view = new DataView(bytes.buffer);
+  const little = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+  program.forEach(([code, jt, jf, k], pc) => {
+    const valid =
+      isIntegerIn(code, 0, 0xffff) && isIntegerIn(jt, 0, 0xff) && isIntegerIn(jf, 0, 0xff) && isIntegerIn(k, -0x80000000, 0xffffffff);
+    if (!valid) throw new RangeError(`filter instruction ${pc} is not a valid sock_filter: [${code}, ${jt}, ${jf}, ${k}]`);
+    view.setUint16(pc * 8, code, little);
+    view.setUint8(pc * 8 + 2, jt);
+    view.setUint8(pc * 8 + 3, jf);
+    view.setUint32(pc * 8 + 4, k >>> 0, little);
+  });
+  return bytes;
+}
+
+function isIntegerIn(value: number, min: number, max: number): boolean {
+  return Number.isInteger(value) && value >= min && value <= max;
+}
+
+function membershipArguments(kind: 'multicast' | 'allmulti', mac: Uint8Array | undefined): [number, Uint8Array?] {
+  if (kind === 'allmulti') return [PACKET_MR_ALLMULTI];
+  if (kind !== 'multicast') throw new TypeError(`membership kind must be 'multicast' or 'allmulti', got ${String(kind)}`);
+  if (!(mac instanceof Uint8Array) || mac.length !== 6) throw new TypeError('multicast membership needs a 6-byte MAC');
+  return [PACKET_MR_MULTICAST, mac];
+}
+
+/** PacketSocket over the addon's handle; translates kinds and filters, nothing more. */
+class NativePacketSocket implements PacketSocket {
+  constructor(private readonly handle: NativePacketHandle) {}
+
+  get fd(): number {
+    return this.handle.fd;
+  }
+
+  send(frame: Uint8Array): void {
+    this.handle.send(frame);
+  }
+
+  sendBatch(frames: Uint8Array, lengths: Uint32Array, count: number): number {
+    return this.handle.sendBatch(frames, lengths, count);
+  }
+
+  addMembership(kind: 'multicast' | 'allmulti', mac?: Uint8Array): void {
+    this.handle.membership(true, ...membershipArguments(kind, mac));
+  }
+
+  dropMembership(kind: 'multicast' | 'allmulti', mac?: Uint8Array): void {
+    this.handle.membership(false, ...membershipArguments(kind, mac));
+  }
+
+  setFilter(filter: readonly BpfInstruction[]): void {
+    this.handle.setFilter(packFilter(filter));
+  }
+
+  statistics(): { packets: number; drops: number } {
+    return this.handle.statistics();
+  }
+
+  close(): void {
+    this.handle.close();
+  }
+}
+
+/** NetlinkSocket over the addon's handle, hiding its callback slots. */
+class NativeNetlinkSocket implements NetlinkSocket {
+  constructor(private readonly handle: NetlinkSocket) {}
+
+  get fd(): number {
+    return this.handle.fd;
+  }
+
+  get portId(): number {
+    return this.handle.portId;
+  }
+
+  send(message: Uint8Array): void {
+    this.handle.send(message);
+  }
+
+  close(): void {
+    this.handle.close();
+  }
+}
+
+/**
+ * Opens an AF_PACKET socket bound to `options.ifindex`. Throws an Error with .code
+ * ('EPERM', 'ENODEV', ...) and .syscall when the kernel refuses.
+ */
+export function openPacketSocket(options: PacketSocketOptions): PacketSocket {
+  const sendOnly = options.receive === false;
+  const filter = sendOnly && options.filter.length === 0 ? undefined : packFilter(options.filter);
+  const handle = new (binding().PacketSocket)({ ...options, filter });
+  return new NativePacketSocket(handle);
+}
+
+/** Opens a NETLINK_ROUTE socket bound to the multicast `groups`; polling starts at once. */
+export function openNetlinkSocket(options: NetlinkSocketOptions): NetlinkSocket {
+  return new NativeNetlinkSocket(new (binding().NetlinkSocket)({ ...options }));
+}
+
+/** if_nametoindex in this process's network namespace; 0 when there is no such interface. */
+export function interfaceIndex(name: string): number {
+  return binding().interfaceIndex(name);
+}
+
+/** CLOCK_REALTIME, the clock of the kernel receive timestamps in onFrames meta. */
+export function now(): { sec: number; nsec: number } {
+  return binding().now();
+}
+
+/** True for the Errors the addon throws or reports (they carry code, errno and syscall). */
+export function isNativeError(value: unknown): value is Error & NativeError {
+  return (
+    value instanceof Error &&
+    typeof (value as Partial<NativeError>).code === 'string' &&
+    typeof (value as Partial<NativeError>).errno === 'number' &&
+    typeof (value as Partial<NativeError>).syscall === 'string'
+  );
+}
