@@ -1,0 +1,210 @@
+import { EventEmitter } from 'node:events';
+import type { RouteInfo } from '../core/decide';
+import { addressKey, type Target } from '../core/target-set';
+import { isLinkLocal } from '../wire/address';
+import {
+  encodeAddressDumpRequest, encodeLinkDumpRequest, encodeRouteGetRequest, InterfaceFlags,
+  NetlinkMessageType, RouteType, RtnetlinkGroups, type NetlinkMessage,
+} from '../wire/rtnetlink';
+import { NetlinkRequestError, RtnetlinkClient } from './rtnetlink-client';
+
+/** What we know about one network interface. */
+export interface LinkInfo {
+  readonly ifindex: number;
+  readonly name: string;
+  /** Administratively up and with carrier. */
+  readonly up: boolean;
+  readonly mac: Uint8Array | undefined;
+}
+
+type LinkMessage = Extract<NetlinkMessage, { kind: 'link' }>;
+type AddressMessage = Extract<NetlinkMessage, { kind: 'address' }>;
+
+const REFRESH_DEBOUNCE_MS = 20;
+const ROUTE_QUERIES_IN_FLIGHT = 128;
+const NO_ROUTE: RouteInfo = { kind: 'none' };
+
+function linkFrom(message: LinkMessage, previous: LinkInfo | undefined): LinkInfo {
+  const flags = message.interfaceFlags;
+  const up = (flags & InterfaceFlags.Up) !== 0 && (flags & (InterfaceFlags.LowerUp | InterfaceFlags.Running)) !== 0;
+  return { ifindex: message.ifindex, name: message.ifname ?? previous?.name ?? `if${message.ifindex}`, up, mac: message.mac ?? previous?.mac };
+}
+
+function sameRoute(a: RouteInfo | undefined, b: RouteInfo): boolean {
+  if (a === undefined || a.kind !== b.kind) return false;
+  return a.kind !== 'interface' || b.kind !== 'interface' || a.ifname === b.ifname;
+}
+
+/**
+ * Mirrors the kernel state the responder depends on, driven by rtnetlink events:
+ * links (name, state, MAC), the host's own IPv6 addresses, and the route of each target
+ * (asked of the kernel's FIB with RTM_GETROUTE, never by polling /proc).
+ * Emits 'link' (link, previous) and 'route' (target, route, previous).
+ */
+export class HostWatcher extends EventEmitter {
+  readonly links = new Map<number, LinkInfo>();
+  private readonly ownAddresses = new Set<string>();
+  private readonly linkLocals = new Map<number, Uint8Array>();
+  private readonly routes = new Map<string, RouteInfo>();
+  private targets: readonly Target[] = [];
+  private client: RtnetlinkClient | undefined;
+  private refreshTimer: NodeJS.Timeout | undefined;
+  private refreshing: Promise<void> | undefined;
+  private refreshAgain = false;
+
+  /** Open the netlink socket, take the initial dumps and route lookups. */
+  async start(targets: readonly Target[]): Promise<void> {
+    this.targets = targets;
+    const groups = RtnetlinkGroups.Link | RtnetlinkGroups.Ipv6Ifaddr | RtnetlinkGroups.Ipv6Route;
+    this.client = new RtnetlinkClient(groups, (m) => this.onEvent(m), () => this.resync());
+    await this.dump();
+    await this.refreshRoutes();
+  }
+
+  /** Stop watching. */
+  stop(): void {
+    clearTimeout(this.refreshTimer);
+    this.client?.close();
+    this.client = undefined;
+  }
+
+  /** The netlink client, for host configuration requests. */
+  get netlink(): RtnetlinkClient {
+    if (this.client === undefined) throw new Error('host watcher not started');
+    return this.client;
+  }
+
+  /** Replace the target list and re-resolve their routes. */
+  setTargets(targets: readonly Target[]): void {
+    this.targets = targets;
+    this.scheduleRefresh();
+  }
+
+  /** Link by name, if it exists now. */
+  linkByName(name: string): LinkInfo | undefined {
+    for (const link of this.links.values()) if (link.name === name) return link;
+    return undefined;
+  }
+
+  /** True when `address` is assigned to any interface of this host. */
+  isOwnAddress(address: Uint8Array): boolean {
+    return this.ownAddresses.has(addressKey(address));
+  }
+
+  /** A link-local address of `ifindex`, if it has one. */
+  linkLocalOf(ifindex: number): Uint8Array | undefined {
+    return this.linkLocals.get(ifindex);
+  }
+
+  /** Last known route of a target. */
+  routeOf(target: Target): RouteInfo {
+    return this.routes.get(target.text) ?? NO_ROUTE;
+  }
+
+  private async dump(): Promise<void> {
+    const client = this.netlink;
+    let seq = client.nextSequence();
+    const links = await client.request(seq, encodeLinkDumpRequest(seq), 'dump');
+    this.links.clear();
+    for (const m of links) if (m.kind === 'link') this.applyLink(m);
+    seq = client.nextSequence();
+    const addresses = await client.request(seq, encodeAddressDumpRequest(seq), 'dump');
+    this.ownAddresses.clear();
+    this.linkLocals.clear();
+    for (const m of addresses) if (m.kind === 'address') this.applyAddress(m);
+  }
+
+  private resync(): void {
+    // Overrun: events were lost, so rebuild everything from fresh dumps.
+    this.dump().then(() => this.scheduleRefresh(), () => this.scheduleRefresh());
+  }
+
+  private onEvent(message: NetlinkMessage): void {
+    if (message.kind === 'link') this.applyLink(message);
+    else if (message.kind === 'address') this.applyAddress(message);
+    else if (message.kind !== 'route') return;
+    this.scheduleRefresh();
+  }
+
+  private applyLink(message: LinkMessage): void {
+    const previous = this.links.get(message.ifindex);
+    if (message.type === NetlinkMessageType.DelLink) {
+      this.links.delete(message.ifindex);
+      if (previous !== undefined) this.emit('link', { ...previous, up: false }, previous, true);
+      return;
+    }
+    const link = linkFrom(message, previous);
+    this.links.set(link.ifindex, link);
+    this.emit('link', link, previous, false);
+  }
+
+  private applyAddress(message: AddressMessage): void {
+    const address = message.local ?? message.address;
+    if (address === undefined || message.family !== 10) return;
+    const key = addressKey(address);
+    const removed = message.type === NetlinkMessageType.DelAddr;
+    if (removed) this.ownAddresses.delete(key);
+    else this.ownAddresses.add(key);
+    if (!isLinkLocal(address)) return;
+    if (removed) this.linkLocals.delete(message.ifindex);
+    else this.linkLocals.set(message.ifindex, address);
+  }
+
+  private scheduleRefresh(): void {
+    if (this.refreshTimer !== undefined) return;
+    this.refreshTimer = setTimeout(() => {
+      this.refreshTimer = undefined;
+      void this.refreshRoutes();
+    }, REFRESH_DEBOUNCE_MS);
+  }
+
+  /** Re-ask the kernel for every target's route; serialised, coalescing requests made meanwhile. */
+  async refreshRoutes(): Promise<void> {
+    if (this.refreshing !== undefined) {
+      this.refreshAgain = true;
+      return this.refreshing;
+    }
+    this.refreshing = this.queryAll().finally(() => {
+      this.refreshing = undefined;
+      if (this.refreshAgain) {
+        this.refreshAgain = false;
+        this.scheduleRefresh();
+      }
+    });
+    return this.refreshing;
+  }
+
+  private async queryAll(): Promise<void> {
+    const targets = this.targets;
+    for (let i = 0; i < targets.length; i += ROUTE_QUERIES_IN_FLIGHT) {
+      const slice = targets.slice(i, i + ROUTE_QUERIES_IN_FLIGHT);
+      const routes = await Promise.all(slice.map((t) => this.queryRoute(t)));
+      slice.forEach((target, j) => this.updateRoute(target, routes[j]!));
+    }
+  }
+
+  private updateRoute(target: Target, route: RouteInfo): void {
+    const previous = this.routes.get(target.text);
+    if (sameRoute(previous, route)) return;
+    this.routes.set(target.text, route);
+    this.emit('route', target, route, previous);
+  }
+
+  private async queryRoute(target: Target): Promise<RouteInfo> {
+    const client = this.client;
+    if (client === undefined) return NO_ROUTE;
+    const seq = client.nextSequence();
+    try {
+      const replies = await client.request(seq, encodeRouteGetRequest(seq, target.address), 'reply');
+      const route = replies.find((m) => m.kind === 'route');
+      if (route === undefined || route.kind !== 'route') return NO_ROUTE;
+      if (route.routeType === RouteType.Local) return { kind: 'local' };
+      if (route.routeType !== RouteType.Unicast || route.outputInterface === undefined) return NO_ROUTE;
+      const link = this.links.get(route.outputInterface);
+      return link === undefined ? NO_ROUTE : { kind: 'interface', ifname: link.name };
+    } catch (error) {
+      if (error instanceof NetlinkRequestError) return NO_ROUTE;
+      return this.routes.get(target.text) ?? NO_ROUTE;
+    }
+  }
+}

@@ -1,0 +1,102 @@
+import { createSocket, type Socket } from 'node:dgram';
+import { openPacketSocket, type BpfInstruction, type NativeError, type PacketSocket } from './native';
+
+/** Receives one batch of frames: packed bytes plus [length, flags, tsSec, tsNsec] per frame. */
+export type FrameHandler = (data: Buffer, count: number, meta: Uint32Array) => void;
+
+/** Where and how to listen: the interface and the multicast memberships its targets need. */
+export interface LinkBinding {
+  readonly ifname: string;
+  readonly ifindex: number;
+  readonly filter: readonly BpfInstruction[];
+  /** Solicited-node groups to join (address text, e.g. "ff02::1:ff0a:71a5"). */
+  readonly groups: readonly string[];
+  /** Solicited-node multicast MACs of the same groups. */
+  readonly groupMacs: readonly Uint8Array[];
+  /** Prefix targets need every multicast frame: PACKET_MR_ALLMULTI, reverted by the kernel on close. */
+  readonly allMulticast: boolean;
+}
+
+/**
+ * The uplink as a thin adapter: an AF_PACKET socket for NS in and NA out, plus an
+ * IPv6 UDP socket whose only job is IPV6_JOIN_GROUP so MLD reports keep snooping
+ * switches forwarding the solicited-node groups. It never decides anything.
+ */
+export class PacketLink {
+  private socket: PacketSocket | undefined;
+  private mld: Socket | undefined;
+
+  constructor(
+    private readonly onFrames: FrameHandler,
+    private readonly onError: (error: NativeError) => void,
+  ) {}
+
+  /** True while a socket is open. */
+  get isOpen(): boolean {
+    return this.socket !== undefined;
+  }
+
+  /** Open on `binding`, closing any previous socket first. Throws (with .code) when the kernel refuses. */
+  open(binding: LinkBinding): void {
+    this.close();
+    const socket = openPacketSocket({
+      ifindex: binding.ifindex,
+      filter: binding.filter,
+      onFrames: this.onFrames,
+      onError: (error) => this.onError(error),
+    });
+    try {
+      for (const mac of binding.groupMacs) socket.addMembership('multicast', mac);
+      if (binding.allMulticast) socket.addMembership('allmulti');
+    } catch (error) {
+      socket.close();
+      throw error;
+    }
+    this.socket = socket;
+    this.joinGroups(binding);
+  }
+
+  /** Send batched frames packed back to back; returns how many the kernel took. */
+  sendBatch(frames: Uint8Array, lengths: Uint32Array, count: number): number {
+    if (this.socket === undefined || count === 0) return 0;
+    return this.socket.sendBatch(frames, lengths, count);
+  }
+
+  /** Swap the BPF program live (e.g. when targets change). */
+  setFilter(filter: readonly BpfInstruction[]): void {
+    this.socket?.setFilter(filter);
+  }
+
+  /** Close everything; idempotent. */
+  close(): void {
+    this.socket?.close();
+    this.socket = undefined;
+    if (this.mld !== undefined) {
+      const mld = this.mld;
+      this.mld = undefined;
+      try {
+        mld.close();
+      } catch {
+        // already closed
+      }
+    }
+  }
+
+  private joinGroups(binding: LinkBinding): void {
+    if (binding.groups.length === 0) return;
+    // MLD is best effort: the packet membership already opens the NIC filter; this adds the
+    // reports switches need. Failures are ignored (e.g. too many groups: ALLMULTI covers it).
+    const mld = createSocket({ type: 'udp6', reuseAddr: true });
+    mld.on('error', () => undefined);
+    mld.bind(0, '::', () => {
+      for (const group of binding.groups) {
+        try {
+          mld.addMembership(group, `::%${binding.ifname}`);
+        } catch {
+          // ignore: see above
+        }
+      }
+    });
+    this.mld = mld;
+  }
+}
