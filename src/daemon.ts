@@ -1,11 +1,11 @@
 import type { DecisionContext, RouteInfo, SourceMode } from './core/decide';
 import { routeReason } from './core/decide';
-import { OutputBatch, processBatch, ResponderCounters, type DecisionObserver } from './core/responder';
+import { OutputBatch, processBatch, ResponderCounters, warmUpResponder, type DecisionObserver } from './core/responder';
 import { TargetSet, type Target } from './core/target-set';
 import { ExitCode, UserError } from './config/errors';
 import { checkSysctls, HostConfigurator } from './io/host-config';
 import { HostWatcher, type LinkInfo } from './io/host-watcher';
-import type { NativeError } from './io/native';
+import { now, type NativeError } from './io/native';
 import { PacketLink } from './io/packet-link';
 import type { Logger } from './log';
 import { formatIpv6, formatMac, multicastMac, solicitedNodeAddress } from './wire/address';
@@ -103,6 +103,8 @@ export class Daemon {
       },
       'started',
     );
+    const first = this.targets.targets[0];
+    if (first !== undefined) warmUpResponder(this.context, first.address);
     for (const problem of checkSysctls(uplink.name)) this.log.warn({ problem: problem.problem, fix: problem.fix }, problem.message);
     this.reviewTargets();
   }
@@ -209,6 +211,7 @@ export class Daemon {
       try {
         const sent = this.link.sendBatch(this.out.bytes, this.out.lengths, this.out.count);
         this.counters.advertised += sent;
+        if (observe !== undefined) this.log.debug({ latencyUs: receiveToSendMicros(meta) }, 'SENT');
         this.counters.sendFailures += this.out.count - sent;
       } catch (error) {
         this.counters.sendFailures += this.out.count;
@@ -225,6 +228,12 @@ export class Daemon {
       else this.log.debug({ ns: who, target: decision.target.text, to: formatIpv6(decision.frame.ipv6Destination), solicited: decision.frame.advertisement.solicited }, 'RESPOND');
     };
   }
+}
+
+/** Microseconds from the kernel's receive timestamp of the batch's first frame to now. */
+function receiveToSendMicros(meta: Uint32Array): number {
+  const t = now();
+  return Math.round(((t.sec - meta[2]!) * 1e9 + (t.nsec - meta[3]!)) / 1000);
 }
 
 function sameMac(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
