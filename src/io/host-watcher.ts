@@ -30,6 +30,18 @@ function linkFrom(message: LinkMessage, previous: LinkInfo | undefined): LinkInf
   return { ifindex: message.ifindex, name: message.ifname ?? previous?.name ?? `if${message.ifindex}`, up, mac: message.mac ?? previous?.mac };
 }
 
+/**
+ * The address whose route stands for a target. A prefix is represented by its last address:
+ * the first one is the subnet-router anycast address (RFC 4291 §2.6.1), which a forwarding
+ * host routes locally, and the gateway usually takes the second.
+ */
+export function routeProbeAddress(target: Target): Uint8Array {
+  if (target.prefixLength === 128) return target.address;
+  const probe = Uint8Array.from(target.address);
+  for (let bit = target.prefixLength; bit < 128; bit++) probe[bit >> 3]! |= 0x80 >> (bit & 7);
+  return probe;
+}
+
 function sameRoute(a: RouteInfo | undefined, b: RouteInfo): boolean {
   if (a === undefined || a.kind !== b.kind) return false;
   return a.kind !== 'interface' || b.kind !== 'interface' || a.ifname === b.ifname;
@@ -195,7 +207,7 @@ export class HostWatcher extends EventEmitter {
     if (client === undefined) return NO_ROUTE;
     const seq = client.nextSequence();
     try {
-      const replies = await client.request(seq, encodeRouteGetRequest(seq, target.address), 'reply');
+      const replies = await client.request(seq, encodeRouteGetRequest(seq, routeProbeAddress(target)), 'reply');
       const route = replies.find((m) => m.kind === 'route');
       if (route === undefined || route.kind !== 'route') return NO_ROUTE;
       if (route.routeType === RouteType.Local) return { kind: 'local' };

@@ -1,0 +1,185 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { createScenario, type Scenario } from '../../src/lab/topology';
+import { startCapture } from '../../src/lab/capture';
+import { runNdisc6 } from '../../src/lab/ndisc';
+import { runInNamespace } from '../../src/lab/exec';
+import { flushNeighbours } from '../../src/lab/neighbours';
+import { parseIpv6, parseMac, solicitedNodeAddress, multicastMac } from '../../src/wire/address';
+import { encodeSolicitationFrame, type SolicitationFrameFields } from '../../src/wire/frame';
+import { writeIcmpv6Checksum } from '../../src/wire/icmpv6';
+import { DaemonProcess } from '../helpers/daemon-process';
+import { ICMP_ND_FILTER, isRoot, ndPackets, pingUntil, runCli } from '../helpers/lab-tools';
+
+const skip = isRoot() ? false : 'needs root for network namespaces (run: sudo npm test)';
+const SEND_FRAMES = join(__dirname, '..', 'helpers', 'send-frames.js');
+
+/** An NS from the LAN host as its kernel would send it, with per-test overrides. */
+function ns(lab: Scenario, target: string, overrides: Partial<SolicitationFrameFields> = {}): Uint8Array {
+  const lanMac = parseMac(lab.lan.mac);
+  const group = solicitedNodeAddress(parseIpv6(target));
+  return encodeSolicitationFrame({
+    ethernetDestination: multicastMac(group),
+    ethernetSource: lanMac,
+    ipv6Source: parseIpv6(lab.lan.address),
+    ipv6Destination: group,
+    hopLimit: 255,
+    solicitation: { target: parseIpv6(target), options: [{ type: 1, linkLayerAddress: lanMac }] },
+    ...overrides,
+  });
+}
+
+function patched(frame: Uint8Array, offset: number, value: number, recompute: boolean): Uint8Array {
+  const copy = Uint8Array.from(frame);
+  copy[offset] = value;
+  if (recompute) writeIcmpv6Checksum(copy.subarray(22, 38), copy.subarray(38, 54), copy, 54, copy.length - 54);
+  return copy;
+}
+
+async function sendFrames(lab: Scenario, frames: Uint8Array[]): Promise<void> {
+  await runInNamespace(lab.lan.ns, process.execPath, [SEND_FRAMES, 'lan0', ...frames.map((f) => Buffer.from(f).toString('hex'))]);
+}
+
+async function answered(lab: Scenario, target: string): Promise<boolean> {
+  await flushNeighbours(lab.lan.ns, 'lan0');
+  return (await runNdisc6(lab.lan.ns, target, 'lan0', { retries: 2, waitMs: 300 })).ok;
+}
+
+describe('RFC 4861 §7.1.1 and decisions on crafted frames', { skip }, () => {
+  let lab: Scenario;
+  let daemon: DaemonProcess;
+  before(async () => {
+    lab = await createScenario();
+    daemon = new DaemonProcess(lab.host.ns, ['--interface', 'eth0', '--target', lab.container.subnet, '--via', 'br0']);
+    await daemon.waitForLog((r) => r.msg === 'route gained, answering', 8000, 'route gained');
+  });
+  after(async () => {
+    daemon?.kill();
+    await lab?.destroy();
+  });
+
+  test('each invalid NS and a non-target NS get silence; a valid control NS gets exactly one NA', async () => {
+    const c = lab.container.address;
+    const unspecified = parseIpv6('::');
+    const cases: [string, Uint8Array][] = [
+      ['bad-hop-limit', ns(lab, c, { hopLimit: 64 })],
+      ['bad-code', patched(ns(lab, c), 55, 1, true)],
+      ['bad-checksum', patched(ns(lab, c), 57, 0x5a, false)],
+      ['multicast-target', ns(lab, c, { solicitation: { target: parseIpv6('ff02::1'), options: [] } })],
+      ['dad-bad-destination', ns(lab, c, { ipv6Source: unspecified, ipv6Destination: parseIpv6(c), solicitation: { target: parseIpv6(c), options: [] } })],
+      ['dad-with-slla', ns(lab, c, { ipv6Source: unspecified })],
+      ['bad-option-length', patched(ns(lab, c), 79, 0, true)],
+      ['not-a-target', ns(lab, '2001:db8::99')],
+      ['own-address', ns(lab, lab.container.gateway)],
+    ];
+    const control = ns(lab, c, { ipv6Source: parseIpv6('2001:db8::1:99') });
+    const capture = await startCapture(lab.lan.ns, 'lan0', ICMP_ND_FILTER);
+    await sendFrames(lab, [...cases.map(([, f]) => f), control]);
+    await daemon.waitForLog((r) => r.msg === 'RESPOND' && String(r.ns).endsWith('tell 2001:db8::1:99'), 3000, 'control answered');
+    const nas = ndPackets(await capture.stop()).filter((p) => p.type === 136 && p.ipv6Source.startsWith('2001:db8::a:71a'));
+    assert.deepEqual(nas.map((p) => p.ipv6Destination), ['2001:db8::1:99'], 'only the control NS was answered');
+    const reasons = daemon.logs.filter((r) => r.msg === 'IGNORE').map((r) => r.reason);
+    for (const [reason] of cases) assert.ok(reasons.includes(reason), `ignored with reason ${reason}; saw ${reasons.join(',')}`);
+  });
+});
+
+describe('route awareness, link flaps, waiting for --via, --configure-host', { skip }, () => {
+  let lab: Scenario;
+  const daemons: DaemonProcess[] = [];
+  before(async () => {
+    lab = await createScenario();
+    // Real hosts drop global addresses on link down; the network manager puts them back.
+    await runInNamespace(lab.host.ns, 'sysctl', ['-qw', 'net.ipv6.conf.eth0.keep_addr_on_down=0']);
+  });
+  after(async () => {
+    for (const d of daemons) d.kill();
+    await lab?.destroy();
+  });
+  const start = async (args: string[]): Promise<DaemonProcess> => {
+    const d = new DaemonProcess(lab.host.ns, ['--interface', 'eth0', ...args]);
+    daemons.push(d);
+    await d.started();
+    return d;
+  };
+
+  test('--via br0: answered while routed out of br0, silent while not, answered again', async () => {
+    const d = await start(['--target', lab.container.address, '--via', 'br0']);
+    assert.equal(await answered(lab, lab.container.address), true, 'answered via br0');
+    await runInNamespace(lab.host.ns, 'ip', ['-6', 'route', 'add', `${lab.container.address}/128`, 'dev', 'eth0']);
+    await d.waitForLog((r) => r.msg === 'route lost, not answering' && r.reason === 'route-via-uplink', 3000, 'route lost');
+    assert.equal(await answered(lab, lab.container.address), false, 'silent while routed out of the uplink');
+    await runInNamespace(lab.host.ns, 'ip', ['-6', 'route', 'del', `${lab.container.address}/128`, 'dev', 'eth0']);
+    await d.waitForLog((r) => r.msg === 'route gained, answering' && d.logs.some((x) => x.msg === 'route lost, not answering'), 3000, 'route regained');
+    assert.equal(await answered(lab, lab.container.address), true, 'answered again');
+    await d.stop();
+  });
+
+  test('without --via: a target routed out of the uplink is never answered', async () => {
+    const d = await start(['--target', '2001:db8::77']);
+    await d.waitForLog((r) => r.msg === 'route lost, not answering' && r.reason === 'route-via-uplink', 3000, 'route-via-uplink');
+    assert.equal(await answered(lab, '2001:db8::77'), false);
+    await d.stop();
+  });
+
+  test('uplink down/up with addresses restored: answers resume within 2 s, no restart', async () => {
+    const d = await start(['--target', lab.container.address, '--via', 'br0']);
+    await runInNamespace(lab.host.ns, 'ip', ['link', 'set', 'eth0', 'down']);
+    await d.waitForLog((r) => r.msg === 'link down', 3000, 'link down');
+    await runInNamespace(lab.host.ns, 'ip', ['link', 'set', 'eth0', 'up']);
+    await runInNamespace(lab.host.ns, 'ip', ['-6', 'addr', 'replace', `${lab.host.uplinkAddress}/64`, 'dev', 'eth0', 'nodad']);
+    await flushNeighbours(lab.lan.ns, 'lan0');
+    const ms = await pingUntil(lab.lan.ns, lab.container.address, 2000);
+    assert.ok(ms !== undefined, 'container reachable again within 2 s of link up');
+    process.stdout.write(`# reachable again ${ms} ms after link up\n`);
+    assert.ok(d.logs.some((r) => r.msg === 'link up, answering again'));
+    await d.stop();
+  });
+
+  test('a missing --via bridge is waited for, then answered when it appears', async () => {
+    const d = await start(['--target', '2001:db8::b:5', '--via', 'br9']);
+    assert.ok(d.logs.some((r) => r.msg === 'via interface missing, waiting for it'));
+    await runInNamespace(lab.host.ns, 'ip', ['link', 'add', 'br9', 'type', 'bridge']);
+    await runInNamespace(lab.host.ns, 'ip', ['-6', 'addr', 'add', '2001:db8::b:1/125', 'dev', 'br9', 'nodad']);
+    await runInNamespace(lab.host.ns, 'ip', ['link', 'set', 'br9', 'up']);
+    await d.waitForLog((r) => r.msg === 'route gained, answering' && r.target === '2001:db8::b:5', 3000, 'br9 route');
+    assert.equal(await answered(lab, '2001:db8::b:5'), true);
+    await d.stop();
+    await runInNamespace(lab.host.ns, 'ip', ['link', 'del', 'br9']);
+  });
+
+  test('--configure-host: forwarding on, accept_ra 1→2, adds TARGET dev VIA and removes it at exit', async () => {
+    await runInNamespace(lab.host.ns, 'sysctl', ['-qw', 'net.ipv6.conf.all.forwarding=0']);
+    await runInNamespace(lab.host.ns, 'sysctl', ['-qw', 'net.ipv6.conf.eth0.accept_ra=1']);
+    const d = await start(['--target', '2001:db8::c:5', '--via', 'br0', '--configure-host']);
+    const routes = (await runInNamespace(lab.host.ns, 'ip', ['-6', 'route', 'show', '2001:db8::c:5'])).stdout;
+    assert.match(routes, /2001:db8::c:5 dev br0/);
+    assert.equal((await runInNamespace(lab.host.ns, 'sysctl', ['-n', 'net.ipv6.conf.all.forwarding'])).stdout.trim(), '1');
+    assert.equal((await runInNamespace(lab.host.ns, 'sysctl', ['-n', 'net.ipv6.conf.eth0.accept_ra'])).stdout.trim(), '2');
+    assert.equal(await answered(lab, '2001:db8::c:5'), true);
+    const { code } = await d.stop();
+    assert.equal(code, 0);
+    const after = (await runInNamespace(lab.host.ns, 'ip', ['-6', 'route', 'show', '2001:db8::c:5'])).stdout;
+    assert.equal(after.trim(), '', 'route removed at exit');
+  });
+
+  test('without forwarding, start-up warns with the fix', async () => {
+    await runInNamespace(lab.host.ns, 'sysctl', ['-qw', 'net.ipv6.conf.all.forwarding=0']);
+    const d = await start(['--target', lab.container.address]);
+    const warning = await d.waitForLog((r) => r.problem === 'forwarding-off', 2000, 'forwarding warning');
+    assert.match(String(warning.fix), /net\.ipv6\.conf\.all\.forwarding=1/);
+    await d.stop();
+    await runInNamespace(lab.host.ns, 'sysctl', ['-qw', 'net.ipv6.conf.all.forwarding=1']);
+  });
+});
+
+describe('least privilege', { skip }, () => {
+  test('without CAP_NET_RAW: one line, exit 3', async () => {
+    const setpriv = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all'];
+    const result = await runCli(['run', '--interface', 'lo', '--target', '2001:db8::5'], { prefix: setpriv });
+    assert.equal(result.code, 3, result.stderr);
+    assert.match(result.stderr, /missing privileges/);
+    assert.equal(result.stderr.trim().split('\n').length, 1);
+  });
+});
+
