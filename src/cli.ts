@@ -59,7 +59,7 @@ function buildProgram(): Command {
     .option('-i, --interface <IF>', 'LAN uplink to listen and answer on')
     .option('-t, --target <ADDR|PREFIX>', 'address or prefix to answer for (repeatable)', collect)
     .option('--via <IFACE>', 'answer only while the kernel routes the target out of IFACE (e.g. the Docker bridge)')
-    .option('--configure-host', 'turn on forwarding, set accept_ra=2 where it was 1, add missing routes (undone at exit)')
+    .option('--configure-host', 'turn on forwarding, set accept_ra=2 where it was 1, add missing TARGET dev VIA routes (the routes are removed at exit)')
     .addOption(new Option('--source <MODE>', 'IPv6 source of answers').choices(['target', 'link-local']).default('target'))
     .option('--router', 'set the Router flag in answers (default off: the targets are hosts)')
     .option('--no-override', 'clear the Override flag (default on, so stale caches are corrected)')
