@@ -6,9 +6,9 @@ import { ExitCode, UserError } from './config/errors';
 import { checkSysctls, HostConfigurator } from './io/host-config';
 import { HostWatcher, type LinkInfo } from './io/host-watcher';
 import { now, type NativeError } from './io/native';
-import { PacketLink } from './io/packet-link';
+import { PacketLink, type LinkBinding } from './io/packet-link';
 import type { Logger } from './log';
-import { formatIpv6, formatMac, multicastMac, solicitedNodeAddress } from './wire/address';
+import { formatIpv6, formatMac, multicastMac, parseIpv6, solicitedNodeAddress } from './wire/address';
 import { solicitationFilter } from './wire/bpf';
 
 /** Validated options of `ndp-responder run`. */
@@ -136,19 +136,48 @@ export class Daemon {
     }
   }
 
-  private openLink(uplink: LinkInfo, first: boolean): void {
+  /** Socket parameters for the current target set: filter and multicast memberships. */
+  private binding(uplink: LinkInfo): LinkBinding {
     const singles = this.targets.targets.filter((t) => t.prefixLength === 128);
     const useGroups = singles.length <= MAX_GROUP_JOINS;
-    const groups = useGroups ? singles.map((t) => solicitedNodeAddress(t.address)) : [];
+    const groups = useGroups ? [...new Set(singles.map((t) => formatIpv6(solicitedNodeAddress(t.address))))] : [];
+    return {
+      ifname: uplink.name,
+      ifindex: uplink.ifindex,
+      filter: solicitationFilter(),
+      groups,
+      groupMacs: groups.map((g) => multicastMac(parseIpv6(g))),
+      allMulticast: this.targets.hasPrefixes || !useGroups,
+    };
+  }
+
+  /**
+   * Swap in a new target list atomically (Docker changes, SIGHUP reload): the next frame is
+   * decided against the new set; memberships and routes follow.
+   */
+  replaceTargets(targets: readonly Target[]): void {
+    const before = new Map(this.targets.targets.map((t) => [t.text, t]));
+    this.targets = new TargetSet(targets);
+    const after = new Set(this.targets.targets.map((t) => t.text));
+    for (const target of this.targets.targets) if (!before.has(target.text)) this.log.info({ target: target.text, origin: target.origin }, 'target added');
+    for (const [text, target] of before) {
+      if (after.has(text)) continue;
+      this.answerable.delete(text);
+      this.log.info({ target: text, origin: target.origin }, 'target removed');
+    }
+    this.watcher.setTargets(this.targets.targets);
+    if (this.uplink !== undefined && this.link.isOpen) this.link.update(this.binding(this.uplink));
+    if (this.options.configureHost) void this.configurator.ensureRoutes(this.targets.targets, this.options.via).catch(() => undefined);
+  }
+
+  /** The targets in force now. */
+  get currentTargets(): readonly Target[] {
+    return this.targets.targets;
+  }
+
+  private openLink(uplink: LinkInfo, first: boolean): void {
     try {
-      this.link.open({
-        ifname: uplink.name,
-        ifindex: uplink.ifindex,
-        filter: solicitationFilter(),
-        groups: groups.map((g) => formatIpv6(g)),
-        groupMacs: groups.map((g) => multicastMac(g)),
-        allMulticast: this.targets.hasPrefixes || !useGroups,
-      });
+      this.link.open(this.binding(uplink));
     } catch (error) {
       if (first) throw describeOpenError(error, uplink.name);
       this.log.warn({ interface: uplink.name, error: (error as Error).message }, 'reopen failed, retrying');

@@ -25,6 +25,7 @@ export interface LinkBinding {
 export class PacketLink {
   private socket: PacketSocket | undefined;
   private mld: Socket | undefined;
+  private binding: LinkBinding | undefined;
 
   constructor(
     private readonly onFrames: FrameHandler,
@@ -53,7 +54,26 @@ export class PacketLink {
       throw error;
     }
     this.socket = socket;
+    this.binding = binding;
     this.joinGroups(binding);
+  }
+
+  /** Move the open socket to `next`'s filter and memberships without reopening it. */
+  update(next: LinkBinding): void {
+    const socket = this.socket;
+    const current = this.binding;
+    if (socket === undefined || current === undefined) return;
+    const macKey = (mac: Uint8Array): string => Buffer.from(mac).toString('hex');
+    const had = new Map(current.groupMacs.map((m) => [macKey(m), m]));
+    const wanted = new Map(next.groupMacs.map((m) => [macKey(m), m]));
+    for (const [key, mac] of wanted) if (!had.has(key)) socket.addMembership('multicast', mac);
+    for (const [key, mac] of had) if (!wanted.has(key)) socket.dropMembership('multicast', mac);
+    if (next.allMulticast && !current.allMulticast) socket.addMembership('allmulti');
+    if (!next.allMulticast && current.allMulticast) socket.dropMembership('allmulti');
+    socket.setFilter(next.filter);
+    this.binding = next;
+    this.closeMld();
+    this.joinGroups(next);
   }
 
   /** Send batched frames packed back to back; returns how many the kernel took. */
@@ -71,6 +91,11 @@ export class PacketLink {
   close(): void {
     this.socket?.close();
     this.socket = undefined;
+    this.binding = undefined;
+    this.closeMld();
+  }
+
+  private closeMld(): void {
     if (this.mld !== undefined) {
       const mld = this.mld;
       this.mld = undefined;
