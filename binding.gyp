@@ -8,6 +8,7 @@
         "native/netlink_socket.cc",
         "native/packet_send.cc",
         "native/packet_socket.cc",
+        "native/tx_timestamps.cc",
         "native/util.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

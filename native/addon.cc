@@ -7,6 +7,7 @@
 
 #include "netlink_socket.h"
 #include "packet_socket.h"
+#include "tx_timestamps.h"
 
 namespace ndp {
 namespace {
@@ -40,6 +41,12 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("interfaceIndex",
               Napi::Function::New<ndp::InterfaceIndex>(env, "interfaceIndex"));
   exports.Set("now", Napi::Function::New<ndp::Now>(env, "now"));
+  exports.Set("enableTxTimestamps",
+              Napi::Function::New<ndp::EnableTxTimestamps>(env, "enableTxTimestamps"));
+  exports.Set("setReceiveBuffer",
+              Napi::Function::New<ndp::SetReceiveBuffer>(env, "setReceiveBuffer"));
+  exports.Set("readTxTimestamps",
+              Napi::Function::New<ndp::ReadTxTimestamps>(env, "readTxTimestamps"));
   return exports;
 }
 

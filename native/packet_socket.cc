@@ -91,6 +91,14 @@ PacketSocket::PacketSocket(const Napi::CallbackInfo& info)
       Napi::PropertyDescriptor::Value("onError", options.Get("onError")),
   });
   Open(env, options);
+  if (reuse_) {
+    size_t batch = ring_.headers.size();
+    info.This().As<Napi::Object>().DefineProperties({
+        Napi::PropertyDescriptor::Value(
+            "frameBuffer", Napi::Buffer<uint8_t>::New(env, batch * ring_.slot_size)),
+        Napi::PropertyDescriptor::Value("frameMeta", Napi::Uint32Array::New(env, batch * 4)),
+    });
+  }
 }
 
 PacketSocket::~PacketSocket() { Shutdown(true); }
@@ -131,6 +139,7 @@ void PacketSocket::Open(Napi::Env env, Napi::Object options) {
     throw SysError(env, errno, "bind");
   }
   if (!receive) return;
+  reuse_ = options.Get("reuseBuffer").ToBoolean();
   ring_.Allocate(batch, slot_size);
   int err = watch_.Open(env, fd, OnPoll, OnTeardown, this);
   if (err != 0) throw SysError(env, -err, "uv_poll_start");
@@ -232,11 +241,18 @@ void PacketSocket::Receive(Napi::Env env, Napi::Object self) {
   if (count == 0) return;
   size_t total = 0;
   for (int i = 0; i < count; ++i) total += ring_.headers[i].msg_len;
-  // One JS-owned buffer per wake-up, frames back to back.
-  Napi::Buffer<uint8_t> data = Napi::Buffer<uint8_t>::New(env, total);
-  Napi::ArrayBuffer meta_buffer =
-      Napi::ArrayBuffer::New(env, static_cast<size_t>(count) * 4 * sizeof(uint32_t));
-  auto* meta = static_cast<uint32_t*>(meta_buffer.Data());
+  // Frames back to back in a JS-owned buffer: a fresh one per wake-up, or with
+  // reuseBuffer the same one (sized batch * slotSize) every time.
+  Napi::Buffer<uint8_t> data;
+  Napi::Uint32Array meta_array;
+  if (reuse_) {
+    data = self.Get("frameBuffer").As<Napi::Buffer<uint8_t>>();
+    meta_array = self.Get("frameMeta").As<Napi::Uint32Array>();
+  } else {
+    data = Napi::Buffer<uint8_t>::New(env, total);
+    meta_array = Napi::Uint32Array::New(env, static_cast<size_t>(count) * 4);
+  }
+  uint32_t* meta = meta_array.Data();
   size_t offset = 0;
   for (int i = 0; i < count; ++i) {
     mmsghdr& header = ring_.headers[i];
@@ -250,9 +266,7 @@ void PacketSocket::Receive(Napi::Env env, Napi::Object self) {
     meta[i * 4 + 2] = static_cast<uint32_t>(ts.tv_sec);
     meta[i * 4 + 3] = static_cast<uint32_t>(ts.tv_nsec);
   }
-  napi_value argv[] = {
-      data, Napi::Number::New(env, count),
-      Napi::Uint32Array::New(env, static_cast<size_t>(count) * 4, meta_buffer, 0)};
+  napi_value argv[] = {data, Napi::Number::New(env, count), meta_array};
   CallFromLoop(env, async_context_, self.Get("onFrames"), self, 3, argv);
 }
 

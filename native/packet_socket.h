@@ -63,6 +63,9 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
   int ifindex_ = 0;
   bool closed_ = false;
   bool pinned_ = false;  // strong ref held while callbacks can still fire
+  // reuseBuffer: one JS buffer and meta array handed to every onFrames call, so
+  // a wake-up allocates nothing (the handler must not keep them past the call).
+  bool reuse_ = false;
   Ring ring_;
   FdWatch watch_;
   Napi::AsyncContext async_context_;

@@ -2,7 +2,9 @@ import { Command, CommanderError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExitCode, UserError } from './config/errors';
-import { checkEnvironment, parseRunOptions, type RawRunOptions } from './config/run-options';
+import { loadRunConfig, type CommandLine } from './config/load';
+import { checkEnvironment, type RawRunOptions, type RunConfig } from './config/run-options';
+import type { RawCheckOptions } from './check';
 import { createLogger, defaultLogFormat, LOG_LEVELS } from './log';
 
 const STOP_DEADLINE_MS = 800;
@@ -26,18 +28,35 @@ function fail(message: string, code: number): never {
   process.exit(code);
 }
 
-async function runCommand(raw: RawRunOptions): Promise<void> {
-  const config = parseRunOptions(raw);
+/** The flags as typed: values, and which were given (not defaults), so they win over `--config`. */
+function commandLineOf(raw: RawRunOptions & { config?: string }, command: Command): CommandLine {
+  const explicit = new Set(command.options.map((o) => o.attributeName()).filter((name) => command.getOptionValueSource(name) === 'cli'));
+  return { values: raw as CommandLine['values'], explicit, configFile: raw.config };
+}
+
+async function runCommand(raw: RawRunOptions, command: Command): Promise<void> {
+  const commandLine = commandLineOf(raw, command);
+  const config = loadRunConfig(commandLine);
   checkEnvironment(config.daemon);
   const log = createLogger(config.logLevel, config.logFormat ?? defaultLogFormat());
   const { Daemon } = await import('./daemon');
   const daemon = new Daemon(config.daemon, log.child({ module: 'daemon' }));
   let stopping = false;
+  let started = false;
+  let docker: { stop(): void } | undefined;
+  const followDockerFor = async (next: RunConfig): Promise<void> => {
+    docker?.stop();
+    docker = undefined;
+    if (next.docker === undefined || stopping) return;
+    const { followDocker } = await import('./sources/docker-source');
+    docker = followDocker(next.docker, next.daemon.targets, (targets) => daemon.replaceTargets(targets), log.child({ module: 'docker' }));
+  };
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'stopping');
     const deadline = setTimeout(() => process.exit(ExitCode.Ok), STOP_DEADLINE_MS);
+    docker?.stop();
     void daemon.stop().finally(() => {
       clearTimeout(deadline);
       process.exit(ExitCode.Ok);
@@ -45,7 +64,18 @@ async function runCommand(raw: RawRunOptions): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  const { reloadOnSighup, startMetrics, withDockerTargets } = await import('./operations');
+  reloadOnSighup(commandLine, (next) => {
+    if (!started || stopping) return;
+    log.level = next.logLevel;
+    // Docker targets stay until the restarted Docker source lists them again.
+    daemon.reconfigure(withDockerTargets(next, daemon.currentTargets));
+    void followDockerFor(next);
+  }, log.child({ module: 'config' }));
+  if (config.metricsListen !== undefined) await startMetrics(daemon, config.metricsListen, log.child({ module: 'metrics' }));
   await daemon.start();
+  started = true;
+  await followDockerFor(config);
 }
 
 function buildProgram(): Command {
@@ -59,13 +89,47 @@ function buildProgram(): Command {
     .option('-i, --interface <IF>', 'LAN uplink to listen and answer on')
     .option('-t, --target <ADDR|PREFIX>', 'address or prefix to answer for (repeatable)', collect)
     .option('--via <IFACE>', 'answer only while the kernel routes the target out of IFACE (e.g. the Docker bridge)')
+    .option('--wait-for-interface', 'if the uplink does not exist yet, wait for it instead of exiting 3')
     .option('--configure-host', 'turn on forwarding, set accept_ra=2 where it was 1, add missing TARGET dev VIA routes (the routes are removed at exit)')
     .addOption(new Option('--source <MODE>', 'IPv6 source of answers').choices(['target', 'link-local']).default('target'))
     .option('--router', 'set the Router flag in answers (default off: the targets are hosts)')
     .option('--no-override', 'clear the Override flag (default on, so stale caches are corrected)')
     .addOption(new Option('--log-level <LEVEL>', 'log level').choices([...LOG_LEVELS]).default('info'))
+    .option('--docker-network <NAME>', 'answer for the IPv6 addresses of containers on this Docker network (repeatable)', collect)
+    .option('--docker', 'answer for containers on every IPv6-enabled Docker bridge network')
+    .option('--docker-host <URL>', 'Docker Engine endpoint (default: $DOCKER_HOST, else unix:///var/run/docker.sock)')
     .addOption(new Option('--log-format <FORMAT>', 'log format (default: pretty on a terminal, else json)').choices(['json', 'pretty']))
-    .action((options: RawRunOptions) => runCommand(options));
+    .option('-c, --config <FILE>', 'YAML file with the same settings as the flags (flags win); re-read on SIGHUP')
+    .option('--metrics-listen <HOST:PORT>', 'serve Prometheus metrics at http://HOST:PORT/metrics')
+    .option('--rate-limit-per-source <N/s>', 'answers per second to one solicitation source, burst 2×N (default 100/s; 0: no limit)')
+    .option('--rate-limit-global <N/s>', 'answers per second in all, burst 2×N (default 10000/s; 0: no limit)')
+    .action((options: RawRunOptions, command: Command) => runCommand(options, command));
+  program
+    .command('check')
+    .description('check the host for what the responder needs; prints each problem with its fix, exits 1 if one would stop it')
+    .option('-i, --interface <IF>', 'LAN uplink to check')
+    .option('-t, --target <ADDR|PREFIX>', 'target whose route and kernel proxy entries to check (repeatable)', collect)
+    .option('--via <IFACE>', 'interface the targets must be routed out of (e.g. the Docker bridge)')
+    .option('-c, --config <FILE>', 'take interface, via and targets from this YAML file (flags win)')
+    .action(async (options: RawCheckOptions) => {
+      const { runCheck } = await import('./check');
+      process.exitCode = await runCheck(options);
+    });
+  program
+    .command('bench')
+    .description('send Neighbour Solicitations at a responder and measure its answers (bounded by --count and --duration)')
+    .option('-i, --interface <IF>', 'interface to send probes on and receive answers from')
+    .option('-t, --target <ADDR|PREFIX>', 'address to solicit, or a prefix for random targets (repeatable)', collect)
+    .option('--count <N>', 'probes to send at most (default 10000, max 10000000)')
+    .option('--rate <N>', 'probes per second, 0 = as fast as possible (default 10000)')
+    .option('--duration <SECONDS>', 'send for at most this long (default 10, max 300)')
+    .option('--sources <SPEC>', 'fixed | pool:N (the first N global addresses of IF) | random:PREFIX (default fixed)')
+    .option('--mode <MODE>', 'multicast (address resolution) | unicast (NUD) | dad (default multicast)')
+    .option('--json', 'print one JSON object instead of the report')
+    .action(async (options: import('./bench/options').RawBenchOptions) => {
+      const { runBenchCommand } = await import('./bench/command');
+      await runBenchCommand(options);
+    });
   program
     .command('demo')
     .description('build the Docker scenario in throwaway network namespaces and show the responder fixing it')

@@ -1,8 +1,14 @@
+import { performance } from 'node:perf_hooks';
+import { RateLimitGate } from './core/answer-gate';
 import type { DecisionContext, RouteInfo, SourceMode } from './core/decide';
+import { DEFAULT_RATE_LIMITS, type RateLimitSettings } from './core/rate-limit';
 import { routeReason } from './core/decide';
+import { FastResponder, warmUpFastResponder } from './core/fast-responder';
 import { OutputBatch, processBatch, ResponderCounters, warmUpResponder, type DecisionObserver } from './core/responder';
+import { kernelTargetFilter } from './core/target-filter';
 import { TargetSet, type Target } from './core/target-set';
 import { ExitCode, UserError } from './config/errors';
+import { ConflictMonitor } from './io/conflict-monitor';
 import { checkSysctls, HostConfigurator } from './io/host-config';
 import { HostWatcher, type LinkInfo } from './io/host-watcher';
 import { now, type NativeError } from './io/native';
@@ -20,6 +26,10 @@ export interface DaemonOptions {
   readonly source: SourceMode;
   readonly router: boolean;
   readonly override: boolean;
+  /** `--wait-for-interface`: a missing uplink is waited for (rtnetlink event) instead of exit 3. */
+  readonly waitForInterface?: boolean;
+  /** Answer rate limits; DEFAULT_RATE_LIMITS when absent. */
+  readonly rateLimits?: RateLimitSettings;
 }
 
 const RECEIVE_BATCH = 64;
@@ -42,31 +52,41 @@ export class Daemon {
   private readonly link: PacketLink;
   private readonly configurator: HostConfigurator;
   private readonly out = new OutputBatch(RECEIVE_BATCH);
+  private readonly fast = new FastResponder();
   private readonly context: DecisionContext;
   private targets: TargetSet;
   private uplink: LinkInfo | undefined;
   private answerable = new Map<string, boolean>();
   private reopenTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** Rate limits and DAD-conflict reports, consulted by processBatch before each answer. */
+  readonly gate: RateLimitGate;
+  readonly conflictMonitor: ConflictMonitor;
+  /** Called with the receive-to-send latency in seconds of each batch that was answered (metrics). */
+  onAnswered: ((seconds: number) => void) | undefined;
 
   constructor(
-    private readonly options: DaemonOptions,
+    private options: DaemonOptions,
     private readonly log: Logger,
   ) {
     this.targets = new TargetSet(options.targets);
     this.link = new PacketLink((data, count, meta) => this.onFrames(data, count, meta), (e) => this.onLinkError(e));
     this.configurator = new HostConfigurator(this.watcher, log.child({ module: 'host' }));
     const daemon = this;
+    this.conflictMonitor = new ConflictMonitor({ get targets() { return daemon.targets; }, get ownMac() { return daemon.uplink?.mac; } }, log.child({ module: 'conflict' }));
+    this.gate = new RateLimitGate(options.rateLimits ?? DEFAULT_RATE_LIMITS, performance.now(), (target, mac) => this.conflictMonitor.report('dad', target, mac));
     this.context = {
       get targets() { return daemon.targets; },
       uplink: options.interface,
       get uplinkMac() { return daemon.uplink?.mac ?? new Uint8Array(6); },
       get uplinkLinkLocal() { return daemon.uplink === undefined ? undefined : daemon.watcher.linkLocalOf(daemon.uplink.ifindex); },
       get linkUp() { return daemon.link.isOpen; },
-      via: options.via,
-      source: options.source,
-      router: options.router,
-      override: options.override,
+      // Getters: a SIGHUP reload swaps `options` whole, between two batches.
+      get via() { return daemon.options.via; },
+      get source() { return daemon.options.source; },
+      get router() { return daemon.options.router; },
+      get override() { return daemon.options.override; },
+      answerGate: this.gate,
       isOwnAddress: (address) => this.watcher.isOwnAddress(address),
       routeOf: (target) => this.watcher.routeOf(target),
     };
@@ -80,20 +100,24 @@ export class Daemon {
       throw new UserError(`cannot read the host's links and routes over rtnetlink: ${(error as Error).message}`, ExitCode.Environment);
     }
     const uplink = this.watcher.linkByName(this.options.interface);
-    if (uplink === undefined) throw new UserError(`interface ${this.options.interface} not found`, ExitCode.Environment);
+    if (uplink === undefined && this.options.waitForInterface !== true) {
+      throw new UserError(`interface ${this.options.interface} not found (or start with --wait-for-interface)`, ExitCode.Environment);
+    }
     if (this.options.via !== undefined && this.watcher.linkByName(this.options.via) === undefined) {
       this.log.warn({ via: this.options.via }, 'via interface missing, waiting for it');
     }
     if (this.options.configureHost) await this.configureHost();
     this.watcher.on('link', (link: LinkInfo, previous: LinkInfo | undefined, removed: boolean) => this.onLink(link, previous, removed));
     this.watcher.on('route', () => this.reviewTargets());
-    if (uplink.up) this.openLink(uplink, true);
+    // No polling while waiting: onLink opens the socket when rtnetlink announces the uplink.
+    if (uplink === undefined) this.log.warn({ interface: this.options.interface }, 'waiting for interface');
+    else if (uplink.up) this.openLink(uplink, true);
     else this.log.warn({ interface: uplink.name }, 'link down, waiting for it');
     this.uplink = uplink;
     this.log.info(
       {
-        interface: uplink.name,
-        mac: uplink.mac === undefined ? undefined : formatMac(uplink.mac),
+        interface: this.options.interface,
+        mac: uplink?.mac === undefined ? undefined : formatMac(uplink.mac),
         targets: this.targets.targets.map((t) => t.text),
         via: this.options.via ?? null,
         mode: this.options.via === undefined ? 'not-via-uplink' : `via ${this.options.via}`,
@@ -104,8 +128,17 @@ export class Daemon {
       'started',
     );
     const first = this.targets.targets[0];
-    if (first !== undefined) warmUpResponder(this.context, first.address);
-    for (const problem of checkSysctls(uplink.name)) this.log.warn({ problem: problem.problem, fix: problem.fix }, problem.message);
+    // The warm-up's synthetic solicitations must neither spend tokens nor count as DAD conflicts.
+    this.gate.bypass = true;
+    if (first !== undefined) {
+      // The reference path only runs at debug level; its warm-up allocates ~30 MB of garbage,
+      // which grows the young generation (RSS) for good, so it is skipped otherwise.
+      if (this.log.isLevelEnabled('debug')) warmUpResponder(this.context, first.address);
+      const spareGate = new RateLimitGate(this.options.rateLimits ?? DEFAULT_RATE_LIMITS, performance.now());
+      warmUpFastResponder(this.fast, this.context, first.address, 20_000, spareGate);
+    }
+    this.gate.bypass = false;
+    for (const problem of checkSysctls(this.options.interface)) this.log.warn({ problem: problem.problem, fix: problem.fix }, problem.message);
     this.reviewTargets();
   }
 
@@ -115,6 +148,7 @@ export class Daemon {
     this.stopped = true;
     clearTimeout(this.reopenTimer);
     this.link.close();
+    this.conflictMonitor.close();
     await this.configurator.undo().catch(() => undefined);
     this.watcher.stop();
     this.log.info(
@@ -144,7 +178,8 @@ export class Daemon {
     return {
       ifname: uplink.name,
       ifindex: uplink.ifindex,
-      filter: solicitationFilter(),
+      // At debug level every NS reaches us, so each IGNORE is logged with its reason.
+      filter: solicitationFilter(this.log.isLevelEnabled('debug') ? {} : kernelTargetFilter(this.targets.targets)),
       groups,
       groupMacs: groups.map((g) => multicastMac(parseIpv6(g))),
       allMulticast: this.targets.hasPrefixes || !useGroups,
@@ -175,6 +210,25 @@ export class Daemon {
     return this.targets.targets;
   }
 
+  /**
+   * SIGHUP: swap in validated options between two batches. Targets, via, source, router,
+   * override and rate limits change live; the uplink and `--configure-host` need a restart.
+   */
+  reconfigure(next: DaemonOptions): void {
+    const fixed = (['interface', 'configureHost', 'waitForInterface'] as const).filter((k) => next[k] !== this.options[k]);
+    if (fixed.length > 0) this.log.warn({ keys: fixed }, 'reload cannot change these without a restart, kept');
+    this.options = { ...next, interface: this.options.interface, configureHost: this.options.configureHost, waitForInterface: this.options.waitForInterface };
+    this.gate.limiter.configure(next.rateLimits ?? DEFAULT_RATE_LIMITS, performance.now());
+    this.replaceTargets(next.targets);
+    // A new via can make a kept target (un)answerable: say so, as on a route change.
+    this.reviewTargets();
+  }
+
+  /** Whether the uplink socket is open (metrics). */
+  get linkUp(): boolean {
+    return this.link.isOpen;
+  }
+
   private openLink(uplink: LinkInfo, first: boolean): void {
     try {
       this.link.open(this.binding(uplink));
@@ -184,6 +238,7 @@ export class Daemon {
       this.scheduleReopen();
       return;
     }
+    this.conflictMonitor.sync(uplink.ifindex);
     if (!first) this.log.info({ interface: uplink.name, ifindex: uplink.ifindex, mac: uplink.mac && formatMac(uplink.mac) }, 'link up, answering again');
   }
 
@@ -204,6 +259,7 @@ export class Daemon {
     const changed = previous === undefined || previous.ifindex !== link.ifindex || !sameMac(previous.mac, link.mac);
     this.uplink = removed ? undefined : link;
     if (removed || !link.up) {
+      this.conflictMonitor.sync(undefined);
       if (this.link.isOpen) {
         this.link.close();
         this.log.info({ interface: link.name, removed }, removed ? 'link removed, waiting for it' : 'link down');
@@ -233,14 +289,23 @@ export class Daemon {
     }
   }
 
-  private onFrames(data: Buffer, count: number, meta: Uint32Array): void {
+  private onFrames(data: Uint8Array, count: number, meta: Uint32Array): void {
     const observe = this.log.isLevelEnabled('debug') ? this.observer() : undefined;
-    const queued = processBatch(data, count, meta, this.context, this.out, this.counters, observe);
+    this.gate.nowMs = performance.now();
+    // The fast path makes the same decisions without allocating; the reference path feeds debug logs.
+    const queued =
+      observe === undefined
+        ? this.fast.process(data, count, meta, this.context, this.out, this.counters)
+        : processBatch(data, count, meta, this.context, this.out, this.counters, observe);
     if (queued > 0) {
       try {
         const sent = this.link.sendBatch(this.out.bytes, this.out.lengths, this.out.count);
         this.counters.advertised += sent;
-        if (observe !== undefined) this.log.debug({ latencyUs: receiveToSendMicros(meta) }, 'SENT');
+        if (observe !== undefined || this.onAnswered !== undefined) {
+          const latencyUs = receiveToSendMicros(meta);
+          this.onAnswered?.(latencyUs / 1e6);
+          if (observe !== undefined) this.log.debug({ latencyUs }, 'SENT');
+        }
         this.counters.sendFailures += this.out.count - sent;
       } catch (error) {
         this.counters.sendFailures += this.out.count;

@@ -1,15 +1,19 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { DaemonOptions } from '../daemon';
 import { LOG_LEVELS, type LogFormat, type LogLevel } from '../log';
+import { parseDockerOptions, wantsDocker, type DockerOptions, type RawDockerOptions } from './docker-options';
 import { ExitCode, UserError } from './errors';
+import type { ListenAddress } from './listen';
+import { parseOperationsOptions, type RawOperationsOptions } from './operations';
 import { parseTarget } from './targets';
 
 /** Raw option values as commander hands them over for `run`. */
-export interface RawRunOptions {
+export interface RawRunOptions extends RawDockerOptions, RawOperationsOptions {
   interface?: string;
   target?: string[];
   via?: string;
   configureHost?: boolean;
+  waitForInterface?: boolean;
   source?: string;
   router?: boolean;
   override?: boolean;
@@ -22,6 +26,10 @@ export interface RunConfig {
   readonly daemon: DaemonOptions;
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat | undefined;
+  /** Docker flags, when any is given. */
+  readonly docker: DockerOptions | undefined;
+  /** `--metrics-listen`, when given. */
+  readonly metricsListen: ListenAddress | undefined;
 }
 
 const IFNAME = /^[^\s/:]{1,15}$/;
@@ -38,7 +46,11 @@ export function parseRunOptions(raw: RawRunOptions): RunConfig {
   const via = raw.via === undefined ? undefined : checkInterfaceName('--via', raw.via);
   if (via === ifname) throw new UserError(`--via ${via} is the uplink itself: answering would black-hole the targets`);
   const targets = (raw.target ?? []).map((t) => parseTarget(t));
-  if (targets.length === 0) throw new UserError('no target: give at least one --target ADDRESS or --target PREFIX');
+  if (targets.length === 0 && !wantsDocker(raw)) {
+    throw new UserError('no target: give at least one --target ADDRESS or --target PREFIX, or --docker-network NAME / --docker');
+  }
+  const docker = parseDockerOptions(raw);
+  const operations = parseOperationsOptions(raw);
   const source = raw.source ?? 'target';
   if (source !== 'target' && source !== 'link-local') throw new UserError(`invalid --source "${source}": expected target or link-local`);
   const logLevel = raw.logLevel ?? 'info';
@@ -55,12 +67,16 @@ export function parseRunOptions(raw: RawRunOptions): RunConfig {
       targets,
       via,
       configureHost: raw.configureHost === true,
+      waitForInterface: raw.waitForInterface === true,
       source,
       router: raw.router === true,
       override: raw.override !== false,
+      rateLimits: operations.rateLimits,
     },
     logLevel: logLevel as LogLevel,
     logFormat,
+    docker,
+    metricsListen: operations.metricsListen,
   };
 }
 
@@ -80,7 +96,7 @@ export function effectiveCapabilities(): bigint {
 
 /** Fail early (exit 3) when the interface is missing or the process lacks the capabilities it needs. */
 export function checkEnvironment(options: DaemonOptions): void {
-  if (!existsSync(`/sys/class/net/${options.interface}`)) {
+  if (options.waitForInterface !== true && !existsSync(`/sys/class/net/${options.interface}`)) {
     throw new UserError(`interface ${options.interface} not found`, ExitCode.Environment);
   }
   const caps = effectiveCapabilities();

@@ -1,6 +1,7 @@
 import { ALL_NODES, isLinkLocal, multicastMac } from '../wire/address';
 import type { AdvertisementFrameFields } from '../wire/frame';
 import { NdOptionType } from '../wire/nd-options';
+import type { AnswerGate } from './answer-gate';
 import type { IgnoreReason } from './reasons';
 import type { Target, TargetSet } from './target-set';
 import type { Solicitation } from './validate';
@@ -29,6 +30,8 @@ export interface DecisionContext {
   readonly override: boolean;
   isOwnAddress(address: Uint8Array): boolean;
   routeOf(target: Target): RouteInfo;
+  /** Rate limits and DAD-conflict accounting, consulted just before an answer is queued. */
+  readonly answerGate?: AnswerGate | undefined;
 }
 
 /** Either an advertisement to send, or an ignore with its reason. */

@@ -79,7 +79,7 @@ export function processBatch(
       counters.ignored[decision.reason]++;
       continue;
     }
-    if (out.full) {
+    if (out.full || (context.answerGate !== undefined && !context.answerGate.admit(validation.solicitation))) {
       counters.ignored['rate-limited']++;
       continue;
     }
@@ -108,8 +108,8 @@ export function warmUpResponder(context: DecisionContext, target: Uint8Array, it
     solicitation: { target, options: [{ type: NdOptionType.SourceLinkLayerAddress, linkLayerAddress: peer }] },
   });
   const batch = 16;
-  // A Buffer, like the frames the addon delivers, so the optimised code sees the same types.
-  const data = Buffer.alloc(frame.length * batch);
+  // A plain Uint8Array, like the frames the packet link delivers, so the optimised code sees the same types.
+  const data = new Uint8Array(frame.length * batch);
   const meta = new Uint32Array(batch * 4);
   for (let i = 0; i < batch; i++) {
     data.set(frame, i * frame.length);

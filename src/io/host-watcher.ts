@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { RouteInfo } from '../core/decide';
-import { addressKey, type Target } from '../core/target-set';
+import { AddressTable } from '../core/address-table';
+import type { Target } from '../core/target-set';
 import { isLinkLocal } from '../wire/address';
 import {
   encodeAddressDumpRequest, encodeLinkDumpRequest, encodeRouteGetRequest, InterfaceFlags,
@@ -55,7 +56,8 @@ function sameRoute(a: RouteInfo | undefined, b: RouteInfo): boolean {
  */
 export class HostWatcher extends EventEmitter {
   readonly links = new Map<number, LinkInfo>();
-  private readonly ownAddresses = new Set<string>();
+  /** Numeric table, not strings: the hot path asks it per answer without allocating. */
+  private readonly ownAddresses = new AddressTable();
   private readonly linkLocals = new Map<number, Uint8Array>();
   private readonly routes = new Map<string, RouteInfo>();
   private targets: readonly Target[] = [];
@@ -100,7 +102,7 @@ export class HostWatcher extends EventEmitter {
 
   /** True when `address` is assigned to any interface of this host. */
   isOwnAddress(address: Uint8Array): boolean {
-    return this.ownAddresses.has(addressKey(address));
+    return this.ownAddresses.getAt(address, 0) >= 0;
   }
 
   /** A link-local address of `ifindex`, if it has one. */
@@ -153,10 +155,9 @@ export class HostWatcher extends EventEmitter {
   private applyAddress(message: AddressMessage): void {
     const address = message.local ?? message.address;
     if (address === undefined || message.family !== 10) return;
-    const key = addressKey(address);
     const removed = message.type === NetlinkMessageType.DelAddr;
-    if (removed) this.ownAddresses.delete(key);
-    else this.ownAddresses.add(key);
+    if (removed) this.ownAddresses.delete(address);
+    else this.ownAddresses.set(address, 0, 0);
     if (!isLinkLocal(address)) return;
     if (removed) this.linkLocals.delete(message.ifindex);
     else this.linkLocals.set(message.ifindex, address);

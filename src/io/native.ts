@@ -31,6 +31,12 @@ export interface PacketSocketOptions {
   receive?: boolean;
   /** PACKET_QDISC_BYPASS (benchmark sender). */
   qdiscBypass?: boolean;
+  /**
+   * Hand the same Buffer (batch × slotSize bytes, frames packed from 0) and meta array to every
+   * onFrames call instead of fresh ones: a wake-up then allocates nothing. The handler must not
+   * keep either past the call.
+   */
+  reuseBuffer?: boolean;
   /** Frames packed back to back in a fresh Buffer; meta holds META_WORDS u32 per frame. */
   onFrames?: (data: Buffer, count: number, meta: Uint32Array) => void;
   /** Socket error (e.g. ENETDOWN when the link goes down): polling has stopped; close and reopen. */
@@ -112,6 +118,9 @@ interface NativeBinding {
   NetlinkSocket: new (options: NetlinkSocketOptions) => NetlinkSocket;
   interfaceIndex(name: string): number;
   now(): { sec: number; nsec: number };
+  enableTxTimestamps(fd: number): void;
+  setReceiveBuffer(fd: number, bytes: number): void;
+  readTxTimestamps(fd: number, out: Uint32Array): number;
 }
 
 let cached: NativeBinding | undefined;
@@ -252,6 +261,25 @@ export function interfaceIndex(name: string): number {
 /** CLOCK_REALTIME, the clock of the kernel receive timestamps in onFrames meta. */
 export function now(): { sec: number; nsec: number } {
   return binding().now();
+}
+
+/**
+ * SO_TIMESTAMPING software send timestamps, numbered per frame from 0 (OPT_ID), for a
+ * send-only socket (`receive: false`): on a polled socket the reports would raise POLLERR,
+ * which stops polling. Read them with {@link readTxTimestamps}.
+ */
+export function enableTxTimestamps(socket: PacketSocket): void {
+  binding().enableTxTimestamps(socket.fd);
+}
+
+/** Enlarges the socket's receive queue (and error queue) to `bytes` (SO_RCVBUFFORCE, else SO_RCVBUF). */
+export function setReceiveBuffer(socket: PacketSocket, bytes: number): void {
+  binding().setReceiveBuffer(socket.fd, bytes);
+}
+
+/** Drains send timestamps into `out` as (frame index, sec, nsec) triples; returns how many. */
+export function readTxTimestamps(socket: PacketSocket, out: Uint32Array): number {
+  return binding().readTxTimestamps(socket.fd, out);
 }
 
 /** True for the Errors the addon throws or reports (they carry code, errno and syscall). */

@@ -31,7 +31,13 @@ export const SKF_AD_PKTTYPE = 4;
 export const PACKET_OUTGOING = 4;
 /** Accept the whole frame: options follow the target, so never truncate. */
 export const ACCEPT_WHOLE_FRAME = 0x40000;
-/** Targets compared in the kernel at most; beyond this the filter falls back to no target check. */
+/**
+ * Target entries (addresses plus prefixes) compared in the kernel at most; beyond this the
+ * filter falls back to no target check. Budget: an address costs 9 instructions and a prefix
+ * 2–3 per 32-bit word it covers plus 1, on each of the two paths (plain and hop-by-hop), so
+ * 64 entries stay under 1 700 of BPF_MAXINSNS' 4 096 and under 14 KiB of socket option
+ * memory (net.core.optmem_max is 20 KiB on old kernels).
+ */
 export const MAX_FILTER_TARGETS = 64;
 /** Longest program the kernel accepts (BPF_MAXINSNS). */
 export const BPF_MAXINSNS = 4096;
@@ -44,6 +50,7 @@ export const Op = {
   LDB_IND: Bpf.LD | Bpf.B | Bpf.IND,
   LDW_IND: Bpf.LD | Bpf.W | Bpf.IND,
   ADD_K: Bpf.ALU | Bpf.ADD | Bpf.K,
+  AND_K: Bpf.ALU | Bpf.AND | Bpf.K,
   LSH_K: Bpf.ALU | Bpf.LSH | Bpf.K,
   TAX: Bpf.MISC | Bpf.TAX,
   JA: Bpf.JMP | Bpf.JA,
@@ -68,10 +75,25 @@ export const FILTER_EXPRESSION = {
   advertisement: ndExpression(Icmpv6Type.NeighborAdvertisement, undefined),
 } as const;
 
+/** A prefix for the kernel to compare targets against: the first `prefixLength` bits of `address`. */
+export interface FilterPrefix {
+  readonly address: Uint8Array;
+  /** 0..128; 0 matches every target. */
+  readonly prefixLength: number;
+}
+
 /** Options of the generated filters. */
 export interface FilterOptions {
-  /** Only accept ND messages for these targets (≤ {@link MAX_FILTER_TARGETS}; more means no target check). */
+  /** Only accept ND messages for these targets (with `prefixes`, ≤ {@link MAX_FILTER_TARGETS} entries; more means no target check). */
   targets?: readonly Uint8Array[];
+  /** Also accept ND messages whose target lies in one of these prefixes. */
+  prefixes?: readonly FilterPrefix[];
+}
+
+/** The 32-bit words a prefix compares: value (host bits cleared) and mask, first word first. */
+interface PrefixWords {
+  readonly values: number[];
+  readonly masks: number[];
 }
 
 type Label = string | number;
@@ -124,16 +146,51 @@ function addressWords(address: Uint8Array, index: number): number[] {
   return [0, 4, 8, 12].map((at) => view.getUint32(at));
 }
 
+/** The words of `prefix` to compare: only those its length reaches, the last one masked. */
+function prefixWords(prefix: FilterPrefix, index: number): PrefixWords {
+  const length = prefix.prefixLength;
+  if (!Number.isInteger(length) || length < 0 || length > 128) {
+    throw new WireError('bad-address', index, `filter prefix #${index} has length ${length}`);
+  }
+  const words = addressWords(prefix.address, index);
+  const values: number[] = [];
+  const masks: number[] = [];
+  for (let i = 0; i * 32 < length; i++) {
+    const bits = Math.min(32, length - i * 32);
+    const mask = bits === 32 ? 0xffffffff : (0xffffffff << (32 - bits)) >>> 0;
+    masks.push(mask);
+    values.push(((words[i] ?? 0) & mask) >>> 0);
+  }
+  return { values, masks };
+}
+
+/** One block per prefix: load, mask, compare each word; a miss skips to the next block. */
+function emitPrefixChecks(asm: Assembler, prefixes: readonly PrefixWords[], load: number, path: string): void {
+  prefixes.forEach(({ values, masks }, n) => {
+    const next = `${path}-prefix-${n}-miss`;
+    values.forEach((value, i) => {
+      asm.emit(load, OFFSET_TARGET + i * 4);
+      if (masks[i] !== 0xffffffff) asm.emit(Op.AND_K, masks[i] ?? 0);
+      asm.emit(Op.JEQ_K, value, 0, next);
+    });
+    asm.emit(Op.RET_K, ACCEPT_WHOLE_FRAME);
+    asm.label(next);
+  });
+}
+
 /**
  * Emits the accept decision for one path: with targets, one 9-instruction
  * block per target (most distinctive low word first, inline `ret` so every
- * jump stays within the block), then drop.
+ * jump stays within the block), after one block per prefix, then drop.
  */
-function emitTargetCheck(asm: Assembler, targets: number[][] | undefined, load: number): void {
+function emitTargetCheck(asm: Assembler, targets: number[][] | undefined, load: number, prefixes: readonly PrefixWords[] = [], path = ''): void {
   if (targets === undefined) {
     asm.emit(Op.RET_K, ACCEPT_WHOLE_FRAME);
     return;
   }
+  // Prefixes first: they load fewer words, so a truncated frame matching one is accepted as
+  // libpcap's compilation of the same expression accepts it.
+  emitPrefixChecks(asm, prefixes, load, path);
   for (const [w0 = 0, w1 = 0, w2 = 0, w3 = 0] of targets) {
     asm.emit(load, OFFSET_TARGET + 12);
     asm.emit(Op.JEQ_K, w3, 0, 7);
@@ -148,10 +205,21 @@ function emitTargetCheck(asm: Assembler, targets: number[][] | undefined, load: 
   asm.emit(Op.RET_K, 0);
 }
 
+/** Prefixes by length, shortest first: fewest loads first (see emitTargetCheck). */
+function shortestFirst(prefixes: readonly FilterPrefix[] | undefined): FilterPrefix[] {
+  return [...(prefixes ?? [])].sort((a, b) => a.prefixLength - b.prefixLength);
+}
+
+/** Whether `options` ask for a target check the program can hold. */
+function checksTargets(options: FilterOptions): boolean {
+  const entries = (options.targets?.length ?? 0) + (options.prefixes?.length ?? 0);
+  return (options.targets !== undefined || options.prefixes !== undefined) && entries <= MAX_FILTER_TARGETS;
+}
+
 /** Builds the program for ICMPv6 `type`, directly after IPv6 or after one hop-by-hop header. */
 function ndFilter(type: number, options: FilterOptions): BpfInstruction[] {
-  const targets = options.targets;
-  const words = targets !== undefined && targets.length <= MAX_FILTER_TARGETS ? targets.map(addressWords) : undefined;
+  const words = checksTargets(options) ? (options.targets ?? []).map(addressWords) : undefined;
+  const prefixes = words === undefined ? [] : shortestFirst(options.prefixes).map(prefixWords);
   const asm = new Assembler();
   asm.emit(Op.LDH_ABS, OFFSET_ETHERTYPE);
   asm.emit(Op.JEQ_K, EtherType.IPv6, 0, 'drop');
@@ -168,7 +236,7 @@ function ndFilter(type: number, options: FilterOptions): BpfInstruction[] {
   asm.emit(Op.LDB_ABS, OFFSET_AFTER_IPV6);
   asm.emit(Op.JEQ_K, type, 1, 0);
   asm.emit(Op.RET_K, 0);
-  emitTargetCheck(asm, words, Op.LDW_ABS);
+  emitTargetCheck(asm, words, Op.LDW_ABS, prefixes, 'direct');
   asm.label('hop-by-hop');
   asm.emit(Op.LDB_ABS, OFFSET_AFTER_IPV6);
   asm.emit(Op.JEQ_K, IpProtocol.Icmpv6, 0, 'drop-hop-by-hop');
@@ -181,7 +249,7 @@ function ndFilter(type: number, options: FilterOptions): BpfInstruction[] {
   asm.emit(Op.JEQ_K, type, 1, 0);
   asm.label('drop-hop-by-hop');
   asm.emit(Op.RET_K, 0);
-  emitTargetCheck(asm, words, Op.LDW_IND);
+  emitTargetCheck(asm, words, Op.LDW_IND, prefixes, 'hop-by-hop');
   return asm.assemble();
 }
 
@@ -201,11 +269,24 @@ function targetClause(target: Uint8Array, index: number, base: string): string {
   return `(${words.map((w, i) => `ip6[${base}${8 + i * 4}:4] == 0x${w.toString(16)}`).join(' and ')})`;
 }
 
-/** The tcpdump expression equivalent to the program for ICMPv6 `type` and `targets`. */
-function ndExpression(type: number, targets: readonly Uint8Array[] | undefined): string {
-  const useTargets = targets !== undefined && targets.length <= MAX_FILTER_TARGETS;
-  const match = (base: string): string =>
-    useTargets ? ` and (${targets.map((t, i) => targetClause(t, i, base)).join(' or ') || '1 == 0'})` : '';
+/** The tcpdump clause matching one prefix at `base`. */
+function prefixClause(prefix: FilterPrefix, index: number, base: string): string {
+  const { values, masks } = prefixWords(prefix, index);
+  const terms = values.map((v, i) => {
+    const word = `ip6[${base}${8 + i * 4}:4]`;
+    return masks[i] === 0xffffffff ? `${word} == 0x${v.toString(16)}` : `${word} & 0x${(masks[i] ?? 0).toString(16)} == 0x${v.toString(16)}`;
+  });
+  return `(${terms.join(' and ') || '1 == 1'})`;
+}
+
+/** The tcpdump expression equivalent to the program for ICMPv6 `type` and the target options. */
+function ndExpression(type: number, options: FilterOptions | undefined): string {
+  const useTargets = options !== undefined && checksTargets(options);
+  const clauses = (base: string): string[] => [
+    ...shortestFirst(options?.prefixes).map((p, i) => prefixClause(p, i, base)),
+    ...(options?.targets ?? []).map((t, i) => targetClause(t, i, base)),
+  ];
+  const match = (base: string): string => (useTargets ? ` and (${clauses(base).join(' or ') || '1 == 0'})` : '');
   const hop = '40 + (ip6[41] + 1) * 8 + ';
   return (
     'ether proto 0x86dd and not outbound and (' +
@@ -216,7 +297,7 @@ function ndExpression(type: number, targets: readonly Uint8Array[] | undefined):
 
 /** The tcpdump expression documenting {@link solicitationFilter} with the same options. */
 export function solicitationFilterExpression(options: FilterOptions = {}): string {
-  return ndExpression(Icmpv6Type.NeighborSolicitation, options.targets);
+  return ndExpression(Icmpv6Type.NeighborSolicitation, options);
 }
 
 /** Checks what the kernel's sk_chk_filter checks that we can get wrong: size, jump ranges, final ret. */

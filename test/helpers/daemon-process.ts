@@ -16,8 +16,9 @@ export class DaemonProcess {
   private waiters: { test: (r: LogRecord) => boolean; resolve: (r: LogRecord) => void }[] = [];
   private partial = '';
 
-  constructor(namespace: string, args: string[]) {
-    this.child = spawn('ip', ['netns', 'exec', namespace, process.execPath, CLI, 'run', '--log-format', 'json', '--log-level', 'debug', ...args], {
+  /** `wrapper` runs between `ip netns exec NS` and node, e.g. a `setpriv ...` prefix (which execs too). */
+  constructor(namespace: string, args: string[], wrapper: readonly string[] = []) {
+    this.child = spawn('ip', ['netns', 'exec', namespace, ...wrapper, process.execPath, CLI, 'run', '--log-format', 'json', '--log-level', 'debug', ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => this.onData(chunk));
@@ -52,6 +53,11 @@ export class DaemonProcess {
     });
   }
 
+  /** PID of the daemon itself (`ip netns exec` and setpriv exec it in place). */
+  get pid(): number {
+    return this.child.pid ?? -1;
+  }
+
   /** Wait for the 'started' line. */
   started(): Promise<LogRecord> {
     return this.waitForLog((r) => r.msg === 'started', 8000, "'started'");
@@ -64,6 +70,11 @@ export class DaemonProcess {
     this.child.kill(signal);
     const { code } = await this.exited;
     return { code, ms: Number(process.hrtime.bigint() - begin) / 1e6 };
+  }
+
+  /** Send a signal without waiting (e.g. SIGHUP to reload). */
+  signal(signal: NodeJS.Signals): void {
+    this.child.kill(signal);
   }
 
   /** Kill without ceremony (cleanup after a failed test). */

@@ -41,6 +41,12 @@ function compileWithTcpdump(expression: string): BpfInstruction[] | string {
   }
 }
 
+/** An address, a /125 and a /64 (masked last word, whole words), as a daemon with prefix targets builds. */
+const WITH_PREFIXES = {
+  targets: [parseIpv6('2001:db8::9')],
+  prefixes: [{ address: parseIpv6('2001:db8::a:71a0'), prefixLength: 125 }, { address: parseIpv6('2001:db8::'), prefixLength: 64 }],
+};
+
 describe('generated filters match libpcap compiling FILTER_EXPRESSION', () => {
   const frames = corpus(3000);
   const cases: Array<[name: string, ours: BpfInstruction[], expression: string]> = [
@@ -48,6 +54,7 @@ describe('generated filters match libpcap compiling FILTER_EXPRESSION', () => {
     ['advertisement', advertisementFilter(), FILTER_EXPRESSION.advertisement],
     ['solicitation with targets', solicitationFilter({ targets: [parseIpv6('2001:db8::2'), parseIpv6('2001:db8::9')] }),
       solicitationFilterExpression({ targets: [parseIpv6('2001:db8::2'), parseIpv6('2001:db8::9')] })],
+    ['solicitation with targets and prefixes', solicitationFilter(WITH_PREFIXES), solicitationFilterExpression(WITH_PREFIXES)],
   ];
   for (const [name, ours, expression] of cases) {
     const reference = compileWithTcpdump(expression);

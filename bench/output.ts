@@ -1,0 +1,94 @@
+/** The harness's outputs: the markdown table and the SVG plot, from the JSON results. */
+import { formatMicroseconds } from '../src/bench/stats';
+import type { CaseResult, ResponderResults } from './cases';
+import { SWEEP_RATES } from './cases';
+import { renderCharts, type Series } from './svg';
+
+/** The configured-targets case (ndp-responder only). */
+export interface TargetsResult {
+  targets: number;
+  startupSeconds?: number;
+  rssMiB?: number;
+  p50Us?: number;
+  p50SingleTargetUs?: number;
+  answeredFraction?: number;
+  note: string;
+}
+
+/** The whole run, as written to bench/results/<date>.json. */
+export interface HarnessResults {
+  date: string;
+  machine: { cpus: number; kernel: string; node: string };
+  responders: ResponderResults[];
+  skipped: string[];
+  configuredTargets?: TargetsResult;
+}
+
+function find(r: ResponderResults, name: string): CaseResult | undefined {
+  return r.cases.find((c) => c.case === name);
+}
+
+function pct(c: CaseResult | undefined): string {
+  return c === undefined ? '—' : `${+(c.result.answeredFraction * 100).toFixed(2)} %`;
+}
+
+function lat(c: CaseResult | undefined): string {
+  return c === undefined ? '—' : `${formatMicroseconds(c.result.latencyUs.p50)} / ${formatMicroseconds(c.result.latencyUs.p99)}`;
+}
+
+function cpu(c: CaseResult | undefined): string {
+  return c?.cpuPercent === undefined ? '—' : `${c.cpuPercent} %`;
+}
+
+/** Highest answers per second over the sweep. */
+function maxAnswers(r: ResponderResults): string {
+  const best = Math.max(0, ...r.cases.filter((c) => c.case.startsWith('sweep')).map((c) => (c.result.sendSeconds > 0 ? c.result.answered / c.result.sendSeconds : 0)));
+  return `${Math.round(best / 100) / 10}k`;
+}
+
+/** The markdown report: one column per responder. */
+export function markdownTable(results: HarnessResults): string {
+  const rs = results.responders;
+  const row = (label: string, cell: (r: ResponderResults) => string): string => `| ${label} | ${rs.map(cell).join(' | ')} |`;
+  const lines = [
+    `# NDP responder benchmark, ${results.date}`,
+    '',
+    `${results.machine.cpus} CPUs, Linux ${results.machine.kernel}, Node ${results.machine.node}; veth lab in network namespaces; latency from kernel timestamps (send: SO_TIMESTAMPING, receive: SO_TIMESTAMPNS). CPU is the responder process's utime+stime over the send phase (% of one core); the kernel's softirq time is not attributable (—).`,
+    '',
+    `| figure | ${rs.map((r) => r.responder).join(' | ')} |`,
+    `|---|${rs.map(() => '---').join('|')}|`,
+    row('NS→NA p50 / p99, 1 source, 500 NS/s', (r) => lat(find(r, 'latency, 1 source'))),
+    row('NS→NA p50 / p99, 64 sources, 500 NS/s', (r) => lat(find(r, 'latency, 64 sources'))),
+    row('NS→NA p50 / p99, idle (10 NS/s)', (r) => lat(find(r, 'latency, idle (10 NS/s)'))),
+    ...SWEEP_RATES.map((rate) => row(`answered at ${rate / 1000}k NS/s offered (CPU)`, (r) => `${pct(find(r, `sweep ${rate}`))} (${cpu(find(r, `sweep ${rate}`))})`)),
+    row('max answers/s', maxAnswers),
+    row('CPU under 100k NS/s for a foreign target', (r) => cpu(find(r, 'foreign-target flood'))),
+    row('answered, random-source flood (100k NS/s)', (r) => pct(find(r, 'random-source flood'))),
+    row('RSS before / after the floods', (r) => (r.rssBeforeMiB === undefined ? '—' : `${r.rssBeforeMiB} / ${r.rssAfterMiB ?? '—'} MiB`)),
+  ];
+  if (results.skipped.length > 0) lines.push('', `Skipped: ${results.skipped.join('; ')}.`);
+  const t = results.configuredTargets;
+  if (t !== undefined) {
+    lines.push('', `## ${t.targets} configured targets (ndp-responder)`, '');
+    lines.push('| start-up until the last target is answered | RSS | p50 at 50k NS/s, random targets among them | same, one target | answered |', '|---|---|---|---|---|');
+    lines.push(`| ${t.startupSeconds?.toFixed(2) ?? '—'} s | ${t.rssMiB ?? '—'} MiB | ${formatMicroseconds(t.p50Us)} | ${formatMicroseconds(t.p50SingleTargetUs)} | ${t.answeredFraction === undefined ? '—' : `${+(t.answeredFraction * 100).toFixed(2)} %`} |`);
+    lines.push('', t.note);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Latency CDF (64 sources) per responder, and answered % against offered rate. */
+export function plot(results: HarnessResults): string {
+  const cdf: Series[] = results.responders.map((r) => ({ name: r.responder, points: (find(r, 'latency, 64 sources')?.cdf ?? []).map(([us, f]) => [us, f * 100]) }));
+  const sweep: Series[] = results.responders.map((r) => ({
+    name: r.responder,
+    points: SWEEP_RATES.flatMap((rate) => {
+      const c = find(r, `sweep ${rate}`);
+      return c === undefined ? [] : [[c.result.achievedRate, c.result.answeredFraction * 100] as [number, number]];
+    }),
+  }));
+  return renderCharts([
+    { title: 'NS→NA latency CDF (64 sources, 500 NS/s)', xLabel: 'latency, µs (log)', yLabel: '% of answers ≤ x', logX: true, yMax: 100, series: cdf },
+    { title: 'Answered vs offered rate (64 sources)', xLabel: 'offered NS/s', yLabel: '% answered', logX: false, yMax: 100, series: sweep },
+  ]);
+}

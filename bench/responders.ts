@@ -1,0 +1,134 @@
+/** The responders the harness compares: how each is started in the lab and measured. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { enableKernelProxy } from '../src/lab/neighbours';
+import type { Scenario } from '../src/lab/topology';
+
+/** Where ndppd lives when the Debian package is installed. */
+export const NDPPD = '/usr/sbin/ndppd';
+/** The launcher of this checkout. */
+export const CLI = join(__dirname, '..', '..', 'bin', 'ndp-responder.js');
+
+/** A running responder: its process (none for the kernel) and how to stop it. */
+export interface RunningResponder {
+  pid?: number;
+  stop(): Promise<void>;
+}
+
+/** One responder kind of the comparison. */
+export interface ResponderKind {
+  name: string;
+  available(): boolean;
+  start(lab: Scenario, extraArgs?: string[]): Promise<RunningResponder>;
+}
+
+/** CPU seconds (utime + stime) a process has used so far; undefined when it is gone. */
+export function cpuSeconds(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in USER_HZ
+  } catch {
+    return undefined;
+  }
+}
+
+/** Resident memory in MiB (VmRSS); undefined for the kernel or a gone process. */
+export function rssMiB(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match === null ? undefined : Math.round((Number(match[1]) / 1024) * 10) / 10;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Resolves when `child` prints a line matching `pattern` (rejects on exit or after `timeoutMs`). */
+function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => reject(new Error(`no ${pattern} within ${timeoutMs} ms: ${seen.slice(-300)}`)), timeoutMs);
+    const onData = (chunk: Buffer): void => {
+      seen = (seen + chunk.toString()).slice(-4096); // the pipe stays drained after start, so keep only a tail
+      if (pattern.test(seen)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`exited with ${code} before ${pattern}: ${seen.slice(-300)}`)));
+  });
+}
+
+/** SIGTERM, then SIGKILL after 2 s. */
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const kill = setTimeout(() => child.kill('SIGKILL'), 2000);
+    child.once('exit', () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+/** ndp-responder from this checkout, with answer rate limits off (the harness measures the answer path). */
+const ndpResponder: ResponderKind = {
+  name: 'ndp-responder',
+  available: () => true,
+  async start(lab, extraArgs = ['--target', lab.container.subnet]) {
+    const args = ['netns', 'exec', lab.host.ns, process.execPath, CLI, 'run', '--interface', 'eth0', '--via', 'br0', ...extraArgs];
+    args.push('--log-format', 'json', '--log-level', 'info', '--rate-limit-per-source', '0', '--rate-limit-global', '0');
+    const child = spawn('ip', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    await waitForOutput(child, /route gained, answering/, 60_000).catch(async (error: unknown) => {
+      await stopChild(child);
+      throw error;
+    });
+    return { pid: child.pid, stop: () => stopChild(child) };
+  },
+};
+
+/** The kernel's own proxy_ndp with `delay` ticks of proxy_delay (80 is the kernel default). */
+function kernelProxy(name: string, delay: number): ResponderKind {
+  return {
+    name,
+    available: () => true,
+    async start(lab) {
+      // all.proxy_ndp=1 as well: without it the kernel ignores unicast NS for proxied addresses.
+      const undo = await enableKernelProxy(lab.host.ns, 'eth0', [lab.container.address], { proxyDelay: delay, all: true });
+      return { stop: undo };
+    },
+  };
+}
+
+/** ndppd (Debian package), with a static rule for the container subnet. */
+const ndppd: ResponderKind = {
+  name: 'ndppd',
+  available: () => existsSync(NDPPD),
+  async start(lab) {
+    const dir = mkdtempSync(join(tmpdir(), 'ndp-bench-'));
+    const conf = join(dir, 'ndppd.conf');
+    writeFileSync(conf, `proxy eth0 {\n  rule ${lab.container.subnet} {\n    static\n  }\n}\n`);
+    const child = spawn('ip', ['netns', 'exec', lab.host.ns, NDPPD, '-c', conf, '-p', join(dir, 'ndppd.pid')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    await new Promise((resolve) => setTimeout(resolve, 1500)); // ndppd prints nothing reliable when ready
+    if (child.exitCode !== null) throw new Error(`ndppd exited with ${child.exitCode}`);
+    return {
+      pid: child.pid,
+      stop: async () => {
+        await stopChild(child);
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  },
+};
+
+/** Every responder the harness knows, in table order. */
+export const RESPONDERS: readonly ResponderKind[] = [ndpResponder, kernelProxy('kernel proxy_ndp, delay 0', 0), kernelProxy('kernel proxy_ndp, default delay', 80), ndppd];
+/** The first of RESPONDERS, for the configured-targets case. */
+export const NDP_RESPONDER = ndpResponder;

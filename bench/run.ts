@@ -1,0 +1,123 @@
+/**
+ * `npm run bench`: ndp-responder, the kernel's proxy_ndp (delay 0 and default) and ndppd
+ * (when installed), each in its own throwaway lab, measured by the same generator as
+ * `ndp-responder bench`. Writes bench/results/<date>.{json,md,svg}. Needs root.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, release, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { run } from '../src/lab/exec';
+import { createScenario, destroyAllScenarios, type Scenario } from '../src/lab/topology';
+import { runCases, runWorker } from './cases';
+import { markdownTable, plot, type HarnessResults, type TargetsResult } from './output';
+import { NDP_RESPONDER, RESPONDERS, rssMiB } from './responders';
+
+/** Single-address targets in the configured-targets case: the most `--config` accepts (targets: max 65 536). */
+const MANY_TARGETS = 65_536;
+const MANY_PREFIX = '2001:db8::c:0/112';
+const started = Date.now();
+
+function progress(line: string): void {
+  process.stdout.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}\n`);
+}
+
+/** Builds a lab with the pool of 64 LAN sources, runs `body`, always destroys the lab. */
+async function withLab<T>(body: (lab: Scenario) => Promise<T>): Promise<T> {
+  const lab = await createScenario({ lanSources: 64 });
+  try {
+    return await body(lab);
+  } finally {
+    await lab.destroy();
+  }
+}
+
+/** Seconds from `begin` until the last configured target is answered (the first one is answered long before). */
+async function answeringAll(lab: Scenario, begin: number): Promise<number | undefined> {
+  const last = `2001:db8::c:${(MANY_TARGETS - 1).toString(16)}`;
+  while (Date.now() - begin < 180_000) {
+    const probe = await runWorker(lab, { target: [last], count: '5', rate: '100' });
+    if (probe.result.answered > 0) return (Date.now() - begin) / 1000;
+  }
+  return undefined;
+}
+
+/** ndp-responder with 65 536 single-address targets from a --config file. */
+async function configuredTargets(): Promise<TargetsResult> {
+  const note = `${MANY_TARGETS} single addresses in ${MANY_PREFIX} from a --config file (its targets list holds at most 65 536 entries, so 100 000 single addresses cannot be configured yet).`;
+  const dir = mkdtempSync(join(tmpdir(), 'ndp-bench-'));
+  try {
+    const lines = Array.from({ length: MANY_TARGETS }, (_, i) => `  - 2001:db8::c:${i.toString(16)}`);
+    const file = join(dir, 'targets.yaml');
+    writeFileSync(file, `targets:\n${lines.join('\n')}\n`);
+    return await withLab(async (lab) => {
+      await run('ip', ['-n', lab.host.ns, '-6', 'route', 'add', MANY_PREFIX, 'dev', 'br0']);
+      const begin = Date.now();
+      const responder = await NDP_RESPONDER.start(lab, ['--config', file]);
+      const startupSeconds = await answeringAll(lab, begin);
+      try {
+        const options = { count: '50000', rate: '50000', duration: '1', sources: 'pool:64' };
+        await runWorker(lab, { ...options, target: ['2001:db8::c:1'], count: '2000', rate: '5000' }); // warm-up
+        const many = await runWorker(lab, { ...options, target: [MANY_PREFIX] });
+        const single = await runWorker(lab, { ...options, target: ['2001:db8::c:1'] });
+        return {
+          targets: MANY_TARGETS, startupSeconds, rssMiB: rssMiB(responder.pid), note,
+          p50Us: many.result.latencyUs.p50, p50SingleTargetUs: single.result.latencyUs.p50, answeredFraction: many.result.answeredFraction,
+        };
+      } finally {
+        await responder.stop();
+      }
+    });
+  } catch (error) {
+    return { targets: MANY_TARGETS, note: `${note} Failed: ${(error as Error).message}` };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) {
+    process.stderr.write('npm run bench: needs root (network namespaces); run: sudo npm run bench\n');
+    process.exit(3);
+  }
+  const date = new Date().toISOString().slice(0, 19).replace(/:/g, '-');
+  const results: HarnessResults = { date, machine: { cpus: cpus().length, kernel: release(), node: process.version }, responders: [], skipped: [] };
+  for (const kind of RESPONDERS) {
+    if (!kind.available()) {
+      results.skipped.push(`${kind.name} (not installed)`);
+      progress(`${kind.name}: not installed, skipped`);
+      continue;
+    }
+    progress(`${kind.name}: starting`);
+    try {
+      const measured = await withLab(async (lab) => {
+        const responder = await kind.start(lab);
+        try {
+          return await runCases(lab, responder, (line) => progress(`${kind.name}: ${line}`));
+        } finally {
+          await responder.stop();
+        }
+      });
+      results.responders.push({ ...measured, responder: kind.name });
+    } catch (error) {
+      results.skipped.push(`${kind.name} (failed: ${(error as Error).message})`);
+      progress(`${kind.name}: failed: ${(error as Error).message}`);
+    }
+  }
+  progress(`ndp-responder: ${MANY_TARGETS} configured targets`);
+  results.configuredTargets = await configuredTargets();
+  const dir = join(__dirname, '..', '..', 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `${date}.json`), `${JSON.stringify(results, null, 1)}\n`);
+  writeFileSync(join(dir, `${date}.md`), markdownTable(results));
+  writeFileSync(join(dir, `${date}.svg`), plot(results));
+  process.stdout.write(`\n${markdownTable(results)}\nwrote bench/results/${date}.{json,md,svg} in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => void destroyAllScenarios().finally(() => process.exit(130)));
+}
+main().catch(async (error: unknown) => {
+  process.stderr.write(`npm run bench: ${(error as Error).message}\n`);
+  await destroyAllScenarios();
+  process.exit(1);
+});

@@ -1,0 +1,40 @@
+import { AnswerRateLimiter, type RateLimitSettings } from './rate-limit';
+import { addressKey } from './target-set';
+import type { Solicitation } from './validate';
+
+/** Last check before an answer is queued: sees every solicitation we decided to answer. */
+export interface AnswerGate {
+  /** False refuses the answer; it is counted as `rate-limited`. */
+  admit(ns: Solicitation): boolean;
+}
+
+/** Called for a DAD probe (source ::) for an address we serve: someone else wants it. */
+export type DadConflictHandler = (target: Uint8Array, ethernetSource: Uint8Array) => void;
+
+/**
+ * The daemon's gate: rate limits answers per source and globally, and reports DAD probes
+ * for our targets as conflicts. Pure: the caller sets `nowMs` once per received batch.
+ */
+export class RateLimitGate implements AnswerGate {
+  /** Monotonic milliseconds of the batch being processed. */
+  nowMs: number;
+  /** While true every answer passes (the start-up warm-up must not spend tokens). */
+  bypass = false;
+  readonly limiter: AnswerRateLimiter;
+
+  constructor(
+    settings: RateLimitSettings,
+    nowMs: number,
+    private readonly onDadConflict?: DadConflictHandler,
+  ) {
+    this.nowMs = nowMs;
+    this.limiter = new AnswerRateLimiter(settings, nowMs);
+  }
+
+  /** See {@link AnswerGate.admit}. */
+  admit(ns: Solicitation): boolean {
+    if (this.bypass) return true;
+    if (ns.duplicateAddressDetection) this.onDadConflict?.(ns.target, ns.ethernetSource);
+    return this.limiter.admit(addressKey(ns.source), this.nowMs);
+  }
+}

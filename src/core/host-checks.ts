@@ -1,0 +1,191 @@
+import { formatMac } from '../wire/address';
+import type { RouteInfo } from './decide';
+import { TargetSet, type Target } from './target-set';
+
+/**
+ * `ndp-responder check`: pure evaluation of a snapshot of the host. The I/O side (src/check.ts)
+ * gathers {@link HostFacts}; this module turns them into verdicts with the exact fix for each.
+ */
+
+/** ok: fine; warn: worth knowing, the responder still works; fail: the responder would not work. */
+export type CheckStatus = 'ok' | 'warn' | 'fail';
+
+/** One reported check: a status, what was found, and the commands that fix it. */
+export interface CheckResult {
+  readonly status: CheckStatus;
+  readonly check: string;
+  readonly message: string;
+  readonly fixes: readonly string[];
+}
+
+/** The uplink as the kernel sees it; `exists: false` when no such interface. */
+export interface UplinkFacts {
+  readonly name: string;
+  readonly exists: boolean;
+  readonly up: boolean;
+  readonly ifindex?: number;
+  readonly mac?: Uint8Array | undefined;
+  readonly acceptRa: number | undefined;
+  readonly proxyNdp: number | undefined;
+}
+
+/** A kernel proxy_ndp entry (`ip -6 neigh add proxy ADDR dev IF`). */
+export interface ProxyEntryFacts {
+  readonly address: Uint8Array;
+  readonly addressText: string;
+  readonly ifname: string;
+  /** net.ipv6.conf.IF.proxy_ndp of the entry's interface. */
+  readonly deviceProxyNdp: number | undefined;
+}
+
+/** Everything the checks look at, read from the host once. */
+export interface HostFacts {
+  readonly forwarding: number | undefined;
+  readonly proxyNdpAll: number | undefined;
+  /** Undefined when no `--interface` was given. */
+  readonly uplink: UplinkFacts | undefined;
+  readonly via: string | undefined;
+  readonly viaExists: boolean;
+  readonly targets: readonly Target[];
+  /** The kernel's route (RTM_GETROUTE) of each target, by `Target.text`. */
+  readonly routes: ReadonlyMap<string, RouteInfo>;
+  readonly proxyEntries: readonly ProxyEntryFacts[];
+  /** CapEff of the checking process. */
+  readonly capabilities: bigint;
+}
+
+const CAP_NET_ADMIN = 12n;
+const CAP_NET_RAW = 13n;
+
+const result = (status: CheckStatus, check: string, message: string, fixes: readonly string[] = []): CheckResult => ({ status, check, message, fixes });
+
+function checkForwarding(facts: HostFacts): CheckResult {
+  if (facts.forwarding === 1) return result('ok', 'forwarding', 'net.ipv6.conf.all.forwarding = 1');
+  if (facts.forwarding === undefined) return result('warn', 'forwarding', 'cannot read net.ipv6.conf.all.forwarding (is IPv6 disabled?)');
+  return result('fail', 'forwarding', 'IPv6 forwarding is off: answered traffic would not reach the containers', [
+    'sysctl -w net.ipv6.conf.all.forwarding=1',
+    "echo 'net.ipv6.conf.all.forwarding = 1' >> /etc/sysctl.d/90-ndp-responder.conf",
+    'systemd-networkd: IPForward=ipv6 in [Network] of the uplink .network file (systemd >= 256: IPv6Forwarding=yes)',
+  ]);
+}
+
+function checkAcceptRa(facts: HostFacts, uplink: UplinkFacts): CheckResult {
+  const value = uplink.acceptRa;
+  const key = `net.ipv6.conf.${uplink.name}.accept_ra`;
+  if (value === 1 && facts.forwarding === 1) {
+    return result('fail', 'accept_ra', `forwarding is on and ${key} = 1: the kernel ignores router advertisements, so SLAAC addresses and the default route expire`, [
+      `sysctl -w ${key}=2`,
+      `echo '${key} = 2' >> /etc/sysctl.d/90-ndp-responder.conf`,
+      `systemd-networkd: IPv6AcceptRA=yes in [Network] of ${uplink.name}'s .network file (networkd handles RAs itself)`,
+    ]);
+  }
+  if (value === undefined) return result('warn', 'accept_ra', `cannot read ${key}`);
+  const why = value === 0 ? ' (router advertisements ignored by the kernel: fine with static addressing or networkd)' : '';
+  return result('ok', 'accept_ra', `${key} = ${value}${why}`);
+}
+
+function checkProxyNdp(facts: HostFacts, uplink: UplinkFacts | undefined): CheckResult {
+  const on = facts.proxyNdpAll === 1 || uplink?.proxyNdp === 1;
+  if (!on) return result('ok', 'proxy_ndp', 'proxy_ndp off: the kernel does not answer for proxy entries');
+  const name = facts.proxyNdpAll === 1 ? 'all' : uplink?.name ?? 'all';
+  return result('warn', 'proxy_ndp', `net.ipv6.conf.${name}.proxy_ndp = 1: the kernel answers for its proxy entries, 0-0.8 s late`, [
+    `sysctl -w net.ipv6.conf.${name}.proxy_ndp=0`,
+    'systemd-networkd: IPv6ProxyNDP=no (and no IPv6ProxyNDPAddress=) in the uplink .network file',
+  ]);
+}
+
+function checkInterface(uplink: UplinkFacts | undefined): CheckResult {
+  if (uplink === undefined) return result('warn', 'interface', 'no --interface given: uplink checks skipped');
+  if (!uplink.exists) {
+    return result('fail', 'interface', `${uplink.name} not found`, ['check the name with: ip link', 'or start with --wait-for-interface to wait for it']);
+  }
+  const mac = uplink.mac === undefined ? 'no MAC' : `MAC ${formatMac(uplink.mac)}`;
+  const what = `${uplink.name} (ifindex ${uplink.ifindex ?? '?'}, ${mac})`;
+  if (!uplink.up) return result('fail', 'interface', `${what} is down or has no carrier`, [`ip link set ${uplink.name} up`]);
+  return result('ok', 'interface', `${what} is up`);
+}
+
+function checkVia(facts: HostFacts): CheckResult | undefined {
+  if (facts.via === undefined) return undefined;
+  if (facts.viaExists) return result('ok', 'via', `${facts.via} exists`);
+  return result('warn', 'via', `${facts.via} not found: the responder waits for it (Docker creates bridges when the network starts)`);
+}
+
+/** Route verdict for one target, mirroring decide.ts routeReason so `check` and `run` agree. */
+function checkRoute(facts: HostFacts, target: Target): CheckResult {
+  const route = facts.routes.get(target.text) ?? { kind: 'none' };
+  const via = target.via ?? facts.via;
+  const addRoute = `ip -6 route add ${target.text} dev ${via ?? 'BRIDGE'} (or run with --configure-host${via === undefined ? ' --via BRIDGE' : ''})`;
+  if (route.kind === 'local') {
+    return result('fail', 'route', `${target.text} is an address of this host: the kernel answers for it, the responder never does`, ['remove it from the targets']);
+  }
+  if (route.kind === 'none') return result('fail', 'route', `${target.text} has no route: traffic for it would be dropped`, [addRoute]);
+  if (route.ifname === facts.uplink?.name) {
+    return result('fail', 'route', `${target.text} leaves by the uplink ${route.ifname}: answering would black-hole it, so the responder stays silent`, [addRoute]);
+  }
+  if (via !== undefined && route.ifname !== via) {
+    return result('fail', 'route', `${target.text} leaves by ${route.ifname}, not by ${via}: the responder stays silent`, [
+      `ip -6 route replace ${target.text} dev ${via}`,
+    ]);
+  }
+  return result('ok', 'route', `${target.text} leaves by ${route.ifname}`);
+}
+
+function checkProxyEntries(facts: HostFacts): CheckResult[] {
+  const set = new TargetSet(facts.targets);
+  const matching = facts.proxyEntries.filter((entry) => set.match(entry.address) !== undefined);
+  if (matching.length === 0) return [result('ok', 'proxy-entry', 'no kernel proxy entries for the targets')];
+  return matching.map((entry) => {
+    const active = facts.forwarding === 1 && (facts.proxyNdpAll === 1 || entry.deviceProxyNdp === 1);
+    const fixes = [`ip -6 neigh del proxy ${entry.addressText} dev ${entry.ifname}`, `systemd-networkd: remove IPv6ProxyNDPAddress=${entry.addressText}`];
+    if (!active) return result('warn', 'proxy-entry', `kernel proxy entry for ${entry.addressText} on ${entry.ifname} (dormant: proxy_ndp is off)`, fixes);
+    return result('fail', 'proxy-entry', `kernel proxy entry for ${entry.addressText} on ${entry.ifname}: the kernel answers too, late and with O=0`, fixes);
+  });
+}
+
+function checkCapabilities(capabilities: bigint): CheckResult {
+  const has = (bit: bigint): boolean => (capabilities & (1n << bit)) !== 0n;
+  const grant = [
+    'run as root, or with the shipped unit (AmbientCapabilities=CAP_NET_RAW CAP_NET_ADMIN)',
+    'or: setpriv --inh-caps=+net_raw,+net_admin --ambient-caps=+net_raw,+net_admin ndp-responder run ...',
+  ];
+  if (!has(CAP_NET_RAW)) return result('fail', 'capabilities', 'this process lacks CAP_NET_RAW: `run` would exit 3 (no packet socket)', grant);
+  if (!has(CAP_NET_ADMIN)) return result('warn', 'capabilities', 'CAP_NET_RAW, but no CAP_NET_ADMIN: --configure-host would fail', grant);
+  return result('ok', 'capabilities', 'CAP_NET_RAW and CAP_NET_ADMIN are effective');
+}
+
+/** Evaluate every check, in the order they are printed. */
+export function evaluateHost(facts: HostFacts): CheckResult[] {
+  const results = [checkCapabilities(facts.capabilities), checkInterface(facts.uplink), checkForwarding(facts)];
+  if (facts.uplink?.exists === true) results.push(checkAcceptRa(facts, facts.uplink));
+  results.push(checkProxyNdp(facts, facts.uplink));
+  const via = checkVia(facts);
+  if (via !== undefined) results.push(via);
+  if (facts.targets.length === 0) {
+    results.push(result('warn', 'targets', 'no --target given: route and proxy entry checks skipped'));
+    return results;
+  }
+  for (const target of facts.targets) results.push(checkRoute(facts, target));
+  results.push(...checkProxyEntries(facts));
+  return results;
+}
+
+const LABEL: Record<CheckStatus, string> = { ok: 'ok  ', warn: 'warn', fail: 'FAIL' };
+
+/** Human-readable report: one line per check, an indented `fix:` line per remedy, a summary. */
+export function formatReport(results: readonly CheckResult[]): string {
+  const width = Math.max(...results.map((r) => r.check.length));
+  const lines: string[] = [];
+  for (const r of results) {
+    lines.push(`${LABEL[r.status]}  ${r.check.padEnd(width)}  ${r.message}`);
+    for (const fix of r.fixes) lines.push(`${' '.repeat(width + 8)}fix: ${fix}`);
+  }
+  const failures = results.filter((r) => r.status === 'fail').length;
+  lines.push(failures === 0 ? 'no problem stops the responder' : `${failures} problem(s) would stop the responder`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** Exit code of `check`: 1 when any check failed, else 0. */
+export function checkExitCode(results: readonly CheckResult[]): number {
+  return results.some((r) => r.status === 'fail') ? 1 : 0;
+}

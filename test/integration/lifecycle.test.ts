@@ -1,0 +1,101 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { runInNamespace } from '../../src/lab/exec';
+import { createScenario, type Scenario } from '../../src/lab/topology';
+import { sleep } from '../../src/lab/wait';
+import { DaemonProcess } from '../helpers/daemon-process';
+import { isRoot, pingUntil, runCli } from '../helpers/lab-tools';
+import { cpuMillis } from '../helpers/proc';
+
+const skip = isRoot() ? false : 'needs root for network namespaces (run: sudo npm test)';
+/** A daemon that spins on a missing interface burns ~2000 ms in this window; an idle one ~0. */
+const IDLE_WINDOW_MS = 2000;
+const IDLE_CPU_LIMIT_MS = 100;
+const SETTLE_MS = 1000;
+
+/** CPU the daemon burns over the idle window, once start-up work (V8 warm-up of the hot path) is over. */
+async function idleCpu(daemon: DaemonProcess): Promise<number> {
+  await sleep(SETTLE_MS);
+  const before = cpuMillis(daemon.pid);
+  await sleep(IDLE_WINDOW_MS);
+  return cpuMillis(daemon.pid) - before;
+}
+
+/** A new veth pair `ifname` (host) / lan0 (LAN) with `mac` on the host side, addressed and up, as a network manager would. */
+async function plugUplink(lab: Scenario, ifname: string, mac: string): Promise<void> {
+  const host = (...args: string[]): Promise<unknown> => runInNamespace(lab.host.ns, 'ip', args);
+  const lan = (...args: string[]): Promise<unknown> => runInNamespace(lab.lan.ns, 'ip', args);
+  await host('link', 'add', ifname, 'address', mac, 'type', 'veth', 'peer', 'name', 'lan0', 'netns', lab.lan.ns);
+  await host('-6', 'addr', 'add', `${lab.host.uplinkAddress}/64`, 'dev', ifname, 'nodad');
+  await lan('-6', 'addr', 'add', `${lab.lan.address}/64`, 'dev', 'lan0', 'nodad');
+  await lan('link', 'set', 'lan0', 'up');
+  await host('link', 'set', ifname, 'up');
+}
+
+/** The link-layer address the LAN kernel has cached for `address`, if any. */
+async function lanNeighbourMac(lab: Scenario, address: string): Promise<string | undefined> {
+  const { stdout } = await runInNamespace(lab.lan.ns, 'ip', ['-6', 'neigh', 'show', address, 'dev', 'lan0']);
+  return /lladdr ([0-9a-f:]{17})/.exec(stdout)?.[1];
+}
+
+describe('lifecycle: missing, deleted and recreated uplinks', { skip }, () => {
+  let lab: Scenario;
+  const daemons: DaemonProcess[] = [];
+  before(async () => {
+    lab = await createScenario();
+  });
+  after(async () => {
+    for (const d of daemons) d.kill();
+    await lab?.destroy();
+  });
+  const start = async (args: string[]): Promise<DaemonProcess> => {
+    const d = new DaemonProcess(lab.host.ns, args);
+    daemons.push(d);
+    await d.started();
+    return d;
+  };
+
+  test('uplink missing at start without --wait-for-interface: one line, exit 3', async () => {
+    const result = await runCli(['run', '--interface', 'up9', '--target', lab.container.address], { prefix: ['ip', 'netns', 'exec', lab.host.ns] });
+    assert.equal(result.code, 3, result.stderr);
+    assert.equal(result.stderr.trim(), 'ndp-responder: interface up9 not found');
+  });
+
+  test('--wait-for-interface: idle while missing, answers when the uplink appears', async () => {
+    const d = await start(['--interface', 'up9', '--wait-for-interface', '--target', lab.container.address, '--via', 'br0']);
+    await d.waitForLog((r) => r.msg === 'waiting for interface' && r.interface === 'up9', 1000, 'waiting for interface');
+    const cpu = await idleCpu(d);
+    process.stdout.write(`# CPU while waiting for the uplink: ${cpu} ms over ${IDLE_WINDOW_MS} ms\n`);
+    assert.ok(cpu < IDLE_CPU_LIMIT_MS, `no busy wait: ${cpu} ms of CPU`);
+    await runInNamespace(lab.host.ns, 'ip', ['link', 'del', 'eth0']); // frees lan0 in the LAN namespace
+    await plugUplink(lab, 'up9', '02:00:00:00:09:09');
+    await d.waitForLog((r) => r.msg === 'link up, answering again' && r.interface === 'up9', 3000, 'up9 opened');
+    assert.ok((await pingUntil(lab.lan.ns, lab.container.address, 3000)) !== undefined, 'container reachable through up9');
+    assert.equal(await lanNeighbourMac(lab, lab.container.address), '02:00:00:00:09:09');
+    await d.stop();
+    await runInNamespace(lab.host.ns, 'ip', ['link', 'del', 'up9']);
+    await plugUplink(lab, 'eth0', '02:00:00:00:0e:01');
+  });
+
+  test('uplink deleted, idle while gone, recreated with a new ifindex and MAC: answers within 2 s', async () => {
+    const d = await start(['--interface', 'eth0', '--target', lab.container.address, '--via', 'br0']);
+    await d.waitForLog((r) => r.msg === 'route gained, answering', 3000, 'route gained');
+    const firstMac = (d.logs.find((r) => r.msg === 'started')?.mac as string | undefined) ?? '';
+    await runInNamespace(lab.host.ns, 'ip', ['link', 'del', 'eth0']);
+    // Deleting a veth first reports it down (socket closed), then removed.
+    await d.waitForLog((r) => r.msg === 'link down' || r.msg === 'link removed, waiting for it', 3000, 'link down or removed');
+    const cpu = await idleCpu(d);
+    process.stdout.write(`# CPU while the uplink is deleted: ${cpu} ms over ${IDLE_WINDOW_MS} ms\n`);
+    assert.ok(cpu < IDLE_CPU_LIMIT_MS, `no busy loop: ${cpu} ms of CPU`);
+    const newMac = firstMac === '02:00:00:00:71:a5' ? '02:00:00:00:71:a6' : '02:00:00:00:71:a5';
+    await plugUplink(lab, 'eth0', newMac);
+    const up = Date.now();
+    const reopened = await d.waitForLog((r) => r.msg === 'link up, answering again' && r.mac === newMac, 2000, 'reopened with the new MAC');
+    assert.notEqual(reopened.ifindex, lab.host.uplinkIfindex, 'a new ifindex');
+    const ms = await pingUntil(lab.lan.ns, lab.container.address, 2000);
+    assert.ok(ms !== undefined, 'container reachable within 2 s of the new uplink');
+    process.stdout.write(`# answering again ${Date.now() - up} ms after the recreated uplink came up\n`);
+    assert.equal(await lanNeighbourMac(lab, lab.container.address), newMac, 'the NA carried the new MAC');
+    await d.stop();
+  });
+});

@@ -1,0 +1,109 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { RateLimitGate } from '../../src/core/answer-gate';
+import { AnswerRateLimiter, TokenBucket, type RateLimitSettings } from '../../src/core/rate-limit';
+import type { Solicitation } from '../../src/core/validate';
+
+const settings = (perSource: number, global: number, maxSources = 4): RateLimitSettings => ({
+  perSource: { perSecond: perSource, burst: perSource * 2 },
+  global: { perSecond: global, burst: global * 2 },
+  maxSources,
+});
+
+function admitted(limiter: AnswerRateLimiter, key: string, count: number, nowMs: number): number {
+  let n = 0;
+  for (let i = 0; i < count; i++) if (limiter.admit(key, nowMs)) n++;
+  return n;
+}
+
+describe('TokenBucket', () => {
+  test('starts full, refills at the rate, never above the burst', () => {
+    const bucket = new TokenBucket({ perSecond: 10, burst: 3 }, 0);
+    assert.deepEqual([bucket.take(0), bucket.take(0), bucket.take(0), bucket.take(0)], [true, true, true, false]);
+    assert.equal(bucket.take(50), false, 'half a token after 50 ms');
+    assert.equal(bucket.take(100), true, 'one token after 100 ms');
+    const rested = new TokenBucket({ perSecond: 10, burst: 3 }, 0);
+    let n = 0;
+    for (let i = 0; i < 10; i++) if (rested.take(60_000)) n++;
+    assert.equal(n, 3, 'a minute idle still gives only the burst');
+  });
+
+  test('a clock going backwards adds nothing and breaks nothing', () => {
+    const bucket = new TokenBucket({ perSecond: 10, burst: 1 }, 1000);
+    assert.equal(bucket.take(1000), true);
+    assert.equal(bucket.take(500), false);
+    assert.equal(bucket.take(1100), true, 'refill resumes from the last forward time');
+  });
+
+  test('rate 0 means no limit', () => {
+    const bucket = new TokenBucket({ perSecond: 0, burst: 1 }, 0);
+    for (let i = 0; i < 1000; i++) assert.equal(bucket.take(0), true);
+  });
+});
+
+describe('AnswerRateLimiter', () => {
+  test('one source is capped at burst then rate; another source is not affected', () => {
+    const limiter = new AnswerRateLimiter(settings(100, 10_000), 0);
+    assert.equal(admitted(limiter, 'a', 2000, 0), 200, 'burst of 200');
+    assert.equal(admitted(limiter, 'a', 2000, 1000), 100, 'then 100 per second');
+    assert.equal(admitted(limiter, 'b', 10, 1000), 10, 'b has its own bucket');
+  });
+
+  test('the global bucket caps all sources together', () => {
+    const limiter = new AnswerRateLimiter({ ...settings(100, 50), maxSources: 1000 }, 0);
+    let total = 0;
+    for (let s = 0; s < 100; s++) total += admitted(limiter, `s${s}`, 5, 0);
+    assert.equal(total, 100, 'global burst 100');
+  });
+
+  test('the source table is bounded; the least recently seen source is evicted', () => {
+    const limiter = new AnswerRateLimiter(settings(1, 1000, 3), 0);
+    for (const key of ['a', 'b', 'c']) assert.equal(admitted(limiter, key, 5, 0), 2);
+    admitted(limiter, 'a', 1, 0); // touch a: b is now the oldest
+    admitted(limiter, 'd', 1, 0);
+    assert.equal(limiter.trackedSources, 3);
+    assert.equal(admitted(limiter, 'a', 1, 0), 0, 'a kept its empty bucket');
+    assert.equal(admitted(limiter, 'b', 5, 0), 2, 'b was forgotten and starts full');
+    for (let i = 0; i < 10_000; i++) limiter.admit(`k${i}`, 0);
+    assert.equal(limiter.trackedSources, 3, 'a flood of sources never grows the table');
+  });
+
+  test('configure swaps the limits and forgets the sources', () => {
+    const limiter = new AnswerRateLimiter(settings(1, 1000), 0);
+    admitted(limiter, 'a', 5, 0);
+    limiter.configure(settings(10, 1000), 0);
+    assert.equal(limiter.trackedSources, 0);
+    assert.equal(admitted(limiter, 'a', 50, 0), 20);
+  });
+});
+
+describe('RateLimitGate', () => {
+  const ns = (source: number, dad = false): Solicitation => ({
+    ethernetSource: Uint8Array.of(2, 0, 0, 0, 0, source),
+    source: dad ? new Uint8Array(16) : Uint8Array.of(0xfe, 0x80, ...new Array<number>(13).fill(0), source),
+    destination: new Uint8Array(16),
+    target: Uint8Array.of(0x20, 1, 0xd, 0xb8, ...new Array<number>(11).fill(0), 5),
+    sourceLinkLayerAddress: undefined,
+    duplicateAddressDetection: dad,
+  });
+
+  test('keys by IPv6 source, uses the time set per batch, reports DAD probes', () => {
+    const dads: number[] = [];
+    const gate = new RateLimitGate(settings(1, 1000), 0, (target) => dads.push(target[15]!));
+    assert.deepEqual([gate.admit(ns(1)), gate.admit(ns(1)), gate.admit(ns(1))], [true, true, false]);
+    assert.equal(gate.admit(ns(2)), true);
+    gate.nowMs = 1000;
+    assert.equal(gate.admit(ns(1)), true, 'refilled when the batch time moved on');
+    gate.admit(ns(0, true));
+    assert.deepEqual(dads, [5]);
+  });
+
+  test('bypass lets everything through and reports nothing (start-up warm-up)', () => {
+    const dads: number[] = [];
+    const gate = new RateLimitGate(settings(1, 1), 0, (target) => dads.push(target[15]!));
+    gate.bypass = true;
+    for (let i = 0; i < 100; i++) assert.equal(gate.admit(ns(1, true)), true);
+    assert.deepEqual(dads, []);
+    assert.equal(gate.limiter.trackedSources, 0);
+  });
+});
