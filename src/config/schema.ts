@@ -28,7 +28,7 @@ const IFNAME_MAX = 15;
 export const CONFIG_SCHEMA: readonly SchemaRow[] = [
   { key: 'interface', option: 'interface', type: 'interface', min: 1, max: IFNAME_MAX },
   { key: 'via', option: 'via', type: 'interface', min: 1, max: IFNAME_MAX },
-  { key: 'targets', option: 'target', type: 'targets', min: 0, max: 65_536 },
+  { key: 'targets', option: 'target', type: 'targets', min: 0, max: 1_000_000 },
   // Shared with the Docker source's `--docker-network` flag (repeatable).
   { key: 'docker-networks', option: 'dockerNetwork', type: 'names', min: 0, max: 256 },
   { key: 'docker', option: 'docker', type: 'boolean' },
