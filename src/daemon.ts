@@ -10,6 +10,7 @@ import { TargetSet, type Target } from './core/target-set';
 import { ExitCode, UserError } from './config/errors';
 import { ConflictMonitor } from './io/conflict-monitor';
 import { checkSysctls, HostConfigurator } from './io/host-config';
+import { readIpv6Conf } from './io/sysctl';
 import { HostWatcher, type LinkInfo } from './io/host-watcher';
 import { now, type NativeError } from './io/native';
 import { PacketLink, type LinkBinding } from './io/packet-link';
@@ -59,6 +60,8 @@ export class Daemon {
   private answerable = new Map<string, boolean>();
   private reopenTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** Uplink ifindex whose sysctls `--configure-host` last fixed. */
+  private sysctlsFixedFor: number | undefined;
   /** Rate limits and DAD-conflict reports, consulted by processBatch before each answer. */
   readonly gate: RateLimitGate;
   readonly conflictMonitor: ConflictMonitor;
@@ -164,6 +167,7 @@ export class Daemon {
   private async configureHost(): Promise<void> {
     try {
       this.configurator.fixSysctls(this.options.interface);
+      this.sysctlsFixedFor = this.watcher.linkByName(this.options.interface)?.ifindex;
       await this.configurator.ensureRoutes(this.targets.targets, this.options.via);
     } catch (error) {
       throw new UserError(`--configure-host failed: ${(error as Error).message} (needs CAP_NET_ADMIN)`, ExitCode.Environment);
@@ -266,7 +270,20 @@ export class Daemon {
       }
       return;
     }
+    // A recreated uplink starts with the kernel's default accept_ra=1 again.
+    if (this.options.configureHost && this.sysctlsFixedFor !== link.ifindex) this.refixSysctls(link);
     if (!this.link.isOpen || changed) this.openLink(link, false);
+  }
+
+  private refixSysctls(link: LinkInfo): void {
+    // The per-interface IPv6 sysctls appear a moment after the link itself.
+    if (readIpv6Conf(link.name, 'accept_ra') === undefined) return;
+    try {
+      this.configurator.fixSysctls(link.name);
+      this.sysctlsFixedFor = link.ifindex;
+    } catch (error) {
+      this.log.warn({ interface: link.name, error: (error as Error).message }, 'cannot configure host');
+    }
   }
 
   private onLinkError(error: NativeError): void {

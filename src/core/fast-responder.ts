@@ -5,14 +5,11 @@
  * path one by one, so both paths always agree (test/unit/core-fast-responder.test.ts).
  * Pure: no sockets, no clock.
  */
-import { multicastMac, solicitedNodeAddress } from '../wire/address';
 import { AdvertisementTemplate } from '../wire/advertisement-template';
-import { encodeSolicitationFrame } from '../wire/frame';
-import { NdOptionType } from '../wire/nd-options';
 import type { AnswerGate } from './answer-gate';
 import { routeReason, type DecisionContext, type RouteInfo } from './decide';
 import type { IgnoreReason } from './reasons';
-import { OutputBatch, processBatch, ResponderCounters } from './responder';
+import { OutputBatch, processBatch, ResponderCounters, syntheticSolicitations } from './responder';
 import type { Target } from './target-set';
 import type { Solicitation } from './validate';
 import { SolicitationView, validateInPlace } from './validate-in-place';
@@ -183,24 +180,7 @@ export function warmUpFastResponder(
   iterations = 20_000,
   gate?: AnswerGate,
 ): void {
-  const peer = Uint8Array.of(0x02, 0, 0x5e, 0, 0x53, 0x01); // documentation MAC (RFC 7042)
-  const group = solicitedNodeAddress(target);
-  const frame = encodeSolicitationFrame({
-    ethernetDestination: multicastMac(group),
-    ethernetSource: peer,
-    ipv6Source: Uint8Array.of(0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1),
-    ipv6Destination: group,
-    hopLimit: 255,
-    solicitation: { target, options: [{ type: NdOptionType.SourceLinkLayerAddress, linkLayerAddress: peer }] },
-  });
-  const batch = 16;
-  // A plain Uint8Array, like the frames the packet link delivers, so the optimised code sees one map.
-  const data = new Uint8Array(frame.length * batch);
-  const meta = new Uint32Array(batch * 4);
-  for (let i = 0; i < batch; i++) {
-    data.set(frame, i * frame.length);
-    meta[i * 4] = frame.length;
-  }
+  const { data, meta, count: batch } = syntheticSolicitations(target);
   const out = new OutputBatch(batch);
   const counters = new ResponderCounters();
   const answering = answeringContext(context, gate);

@@ -91,13 +91,20 @@ export function processBatch(
   return queued;
 }
 
+/** A batch of identical synthetic solicitations for `target`, laid out as the packet link delivers them. */
+export interface SyntheticBatch {
+  readonly data: Uint8Array;
+  readonly meta: Uint32Array;
+  readonly count: number;
+}
+
 /**
- * Run synthetic solicitations for `target` through the whole hot path (validate → decide →
- * encode) so V8 has optimised it before the first real frame; answers go to a throwaway batch
- * and are never sent. Without this the first answers take milliseconds in the interpreter.
+ * Build `count` copies of a multicast NS for `target` from a documentation MAC (RFC 7042),
+ * packed into a plain Uint8Array like the frames the packet link delivers, so code warmed
+ * with it sees the same types as real traffic.
  */
-export function warmUpResponder(context: DecisionContext, target: Uint8Array, iterations = 20_000): void {
-  const peer = Uint8Array.of(0x02, 0, 0x5e, 0, 0x53, 0x01); // documentation MAC (RFC 7042)
+export function syntheticSolicitations(target: Uint8Array, count = 16): SyntheticBatch {
+  const peer = Uint8Array.of(0x02, 0, 0x5e, 0, 0x53, 0x01);
   const group = solicitedNodeAddress(target);
   const frame = encodeSolicitationFrame({
     ethernetDestination: multicastMac(group),
@@ -107,18 +114,26 @@ export function warmUpResponder(context: DecisionContext, target: Uint8Array, it
     hopLimit: 255,
     solicitation: { target, options: [{ type: NdOptionType.SourceLinkLayerAddress, linkLayerAddress: peer }] },
   });
-  const batch = 16;
-  // A plain Uint8Array, like the frames the packet link delivers, so the optimised code sees the same types.
-  const data = new Uint8Array(frame.length * batch);
-  const meta = new Uint32Array(batch * 4);
-  for (let i = 0; i < batch; i++) {
+  const data = new Uint8Array(frame.length * count);
+  const meta = new Uint32Array(count * 4);
+  for (let i = 0; i < count; i++) {
     data.set(frame, i * frame.length);
     meta[i * 4] = frame.length;
   }
-  const out = new OutputBatch(batch);
+  return { data, meta, count };
+}
+
+/**
+ * Run synthetic solicitations for `target` through the whole hot path (validate → decide →
+ * encode) so V8 has optimised it before the first real frame; answers go to a throwaway batch
+ * and are never sent. Without this the first answers take milliseconds in the interpreter.
+ */
+export function warmUpResponder(context: DecisionContext, target: Uint8Array, iterations = 20_000): void {
+  const { data, meta, count } = syntheticSolicitations(target);
+  const out = new OutputBatch(count);
   const counters = new ResponderCounters();
-  for (let i = 0; i < iterations; i += batch) {
-    processBatch(data, batch, meta, context, out, counters);
+  for (let i = 0; i < iterations; i += count) {
+    processBatch(data, count, meta, context, out, counters);
     out.reset();
   }
 }

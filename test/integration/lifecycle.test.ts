@@ -98,4 +98,16 @@ describe('lifecycle: missing, deleted and recreated uplinks', { skip }, () => {
     assert.equal(await lanNeighbourMac(lab, lab.container.address), newMac, 'the NA carried the new MAC');
     await d.stop();
   });
+
+  test('--configure-host: a recreated uplink gets accept_ra=2 again', async () => {
+    const d = await start(['--interface', 'eth0', '--target', lab.container.address, '--via', 'br0', '--configure-host']);
+    await runInNamespace(lab.host.ns, 'ip', ['link', 'del', 'eth0']);
+    await d.waitForLog((r) => r.msg === 'link removed, waiting for it' || r.msg === 'link down', 3000, 'link gone');
+    await runInNamespace(lab.host.ns, 'sysctl', ['-qw', 'net.ipv6.conf.default.accept_ra=1']);
+    const plugged = Date.now();
+    await plugUplink(lab, 'eth0', '02:00:00:00:0e:02');
+    await d.waitForLog((r) => r.msg === 'host configured' && r.sysctl === 'net.ipv6.conf.eth0.accept_ra' && Number(r.time) >= plugged, 3000, 'accept_ra fixed');
+    assert.equal((await runInNamespace(lab.host.ns, 'sysctl', ['-n', 'net.ipv6.conf.eth0.accept_ra'])).stdout.trim(), '2');
+    await d.stop();
+  });
 });
