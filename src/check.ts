@@ -9,7 +9,6 @@ import { parseTarget } from './config/targets';
 import { HostWatcher } from './io/host-watcher';
 import { readIpv6Conf } from './io/sysctl';
 import { formatIpv6 } from './wire/address';
-import { encodeNeighbourDumpRequest, NeighbourFlags } from './wire/rtnetlink';
 
 /** Raw options of `ndp-responder check` as commander hands them over. */
 export interface RawCheckOptions {
@@ -56,18 +55,10 @@ function uplinkFacts(watcher: HostWatcher, name: string): UplinkFacts {
   return { name, exists: true, up: link.up, ifindex: link.ifindex, mac: link.mac, ...sysctls };
 }
 
-/** Kernel proxy_ndp entries (RTM_GETNEIGH dump of the proxy table). */
+/** Kernel proxy_ndp entries, with the proxy_ndp sysctl of each entry's interface. */
 async function proxyEntries(watcher: HostWatcher): Promise<ProxyEntryFacts[]> {
-  const client = watcher.netlink;
-  const seq = client.nextSequence();
-  const messages = await client.request(seq, encodeNeighbourDumpRequest(seq), 'dump');
-  const entries: ProxyEntryFacts[] = [];
-  for (const m of messages) {
-    if (m.kind !== 'neighbour' || (m.neighbourFlags & NeighbourFlags.Proxy) === 0 || m.destination?.length !== 16) continue;
-    const ifname = watcher.links.get(m.ifindex)?.name ?? `if${m.ifindex}`;
-    entries.push({ address: m.destination, addressText: formatIpv6(m.destination), ifname, deviceProxyNdp: readIpv6Conf(ifname, 'proxy_ndp') });
-  }
-  return entries;
+  const entries = await watcher.kernelProxyEntries();
+  return entries.map(({ address, ifname }) => ({ address, addressText: formatIpv6(address), ifname, deviceProxyNdp: readIpv6Conf(ifname, 'proxy_ndp') }));
 }
 
 /** Read the host once: sysctls, links, routes of the targets, proxy entries, capabilities. */

@@ -141,6 +141,7 @@ export class Daemon {
       warmUpFastResponder(this.fast, this.context, first.address, 20_000, spareGate);
     }
     this.gate.bypass = false;
+    void this.warnKernelProxies();
     for (const problem of checkSysctls(this.options.interface)) this.log.warn({ problem: problem.problem, fix: problem.fix }, problem.message);
     this.reviewTargets();
   }
@@ -273,6 +274,16 @@ export class Daemon {
     // A recreated uplink starts with the kernel's default accept_ra=1 again.
     if (this.options.configureHost && this.sysctlsFixedFor !== link.ifindex) this.refixSysctls(link);
     if (!this.link.isOpen || changed) this.openLink(link, false);
+  }
+
+  /** NDP-NOTES: kernel proxy entries for our targets make the kernel answer too, late. */
+  private async warnKernelProxies(): Promise<void> {
+    const entries = await this.watcher.kernelProxyEntries().catch(() => []);
+    for (const { address, ifname } of entries) {
+      if (this.targets.match(address) === undefined) continue;
+      const target = formatIpv6(address);
+      this.log.warn({ target, interface: ifname, fix: `ip -6 neigh del proxy ${target} dev ${ifname}` }, 'kernel proxy entry for a target: the kernel answers too, up to 0.8 s late');
+    }
   }
 
   private refixSysctls(link: LinkInfo): void {

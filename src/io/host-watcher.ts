@@ -4,7 +4,7 @@ import { AddressTable } from '../core/address-table';
 import type { Target } from '../core/target-set';
 import { isLinkLocal } from '../wire/address';
 import {
-  encodeAddressDumpRequest, encodeLinkDumpRequest, encodeRouteGetRequest, InterfaceFlags,
+  encodeAddressDumpRequest, encodeLinkDumpRequest, encodeNeighbourDumpRequest, encodeRouteGetRequest, InterfaceFlags, NeighbourFlags,
   NetlinkMessageType, RouteType, RtnetlinkGroups, type NetlinkMessage,
 } from '../wire/rtnetlink';
 import { NetlinkRequestError, RtnetlinkClient } from './rtnetlink-client';
@@ -108,6 +108,19 @@ export class HostWatcher extends EventEmitter {
   /** A link-local address of `ifindex`, if it has one. */
   linkLocalOf(ifindex: number): Uint8Array | undefined {
     return this.linkLocals.get(ifindex);
+  }
+
+  /** Kernel proxy_ndp entries (RTM_GETNEIGH dump of the proxy table; the kernel sends no events for them). */
+  async kernelProxyEntries(): Promise<{ address: Uint8Array; ifname: string }[]> {
+    const client = this.netlink;
+    const seq = client.nextSequence();
+    const messages = await client.request(seq, encodeNeighbourDumpRequest(seq), 'dump');
+    const entries: { address: Uint8Array; ifname: string }[] = [];
+    for (const m of messages) {
+      if (m.kind !== 'neighbour' || (m.neighbourFlags & NeighbourFlags.Proxy) === 0 || m.destination?.length !== 16) continue;
+      entries.push({ address: m.destination, ifname: this.links.get(m.ifindex)?.name ?? `if${m.ifindex}` });
+    }
+    return entries;
   }
 
   /** Last known route of a target. */

@@ -163,6 +163,19 @@ describe('route awareness, link flaps, waiting for --via, --configure-host', { s
     assert.equal(after.trim(), '', 'route removed at exit');
   });
 
+  test('a kernel proxy entry for a target is detected and warned about with the fix', async () => {
+    await runInNamespace(lab.host.ns, 'ip', ['-6', 'neigh', 'add', 'proxy', lab.container.address, 'dev', 'eth0']);
+    try {
+      const d = await start(['--target', lab.container.address, '--via', 'br0']);
+      const warning = await d.waitForLog((r) => String(r.msg).startsWith('kernel proxy entry for a target'), 2000, 'proxy warning');
+      assert.equal(warning.target, lab.container.address);
+      assert.equal(warning.fix, `ip -6 neigh del proxy ${lab.container.address} dev eth0`);
+      await d.stop();
+    } finally {
+      await runInNamespace(lab.host.ns, 'ip', ['-6', 'neigh', 'del', 'proxy', lab.container.address, 'dev', 'eth0']);
+    }
+  });
+
   test('without forwarding, start-up warns with the fix', async () => {
     await runInNamespace(lab.host.ns, 'sysctl', ['-qw', 'net.ipv6.conf.all.forwarding=0']);
     const d = await start(['--target', lab.container.address]);
