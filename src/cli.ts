@@ -93,6 +93,7 @@ function buildProgram(): Command {
     .option('--configure-host', 'turn on forwarding, set accept_ra=2 where it was 1, add missing TARGET dev VIA routes (the routes are removed at exit)')
     .addOption(new Option('--source <MODE>', 'IPv6 source of answers').choices(['target', 'link-local']).default('target'))
     .option('--router', 'set the Router flag in answers (default off: the targets are hosts)')
+    .option('--announce', "warm the default router's neighbour cache for each new address: up to 3 NS from it, 1 s apart")
     .option('--no-override', 'clear the Override flag (default on, so stale caches are corrected)')
     .addOption(new Option('--log-level <LEVEL>', 'log level').choices([...LOG_LEVELS]).default('info'))
     .option('--docker-network <NAME>', 'answer for the IPv6 addresses of containers on this Docker network (repeatable)', collect)

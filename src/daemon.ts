@@ -11,6 +11,7 @@ import { ExitCode, UserError } from './config/errors';
 import { ConflictMonitor } from './io/conflict-monitor';
 import { checkSysctls, HostConfigurator } from './io/host-config';
 import { readIpv6Conf } from './io/sysctl';
+import { Announcer } from './io/announcer';
 import { HostWatcher, type LinkInfo } from './io/host-watcher';
 import { now, type NativeError } from './io/native';
 import { PacketLink, type LinkBinding } from './io/packet-link';
@@ -29,6 +30,8 @@ export interface DaemonOptions {
   readonly override: boolean;
   /** `--wait-for-interface`: a missing uplink is waited for (rtnetlink event) instead of exit 3. */
   readonly waitForInterface?: boolean;
+  /** `--announce`: warm the router's cache for each new single-address target. */
+  readonly announce?: boolean;
   /** Answer rate limits; DEFAULT_RATE_LIMITS when absent. */
   readonly rateLimits?: RateLimitSettings;
 }
@@ -52,6 +55,7 @@ export class Daemon {
   private readonly watcher = new HostWatcher();
   private readonly link: PacketLink;
   private readonly configurator: HostConfigurator;
+  private readonly announcer: Announcer;
   private readonly out = new OutputBatch(RECEIVE_BATCH);
   private readonly fast = new FastResponder();
   private readonly context: DecisionContext;
@@ -75,6 +79,14 @@ export class Daemon {
     this.targets = new TargetSet(options.targets);
     this.link = new PacketLink((data, count, meta) => this.onFrames(data, count, meta), (e) => this.onLinkError(e));
     this.configurator = new HostConfigurator(this.watcher, log.child({ module: 'host' }));
+    this.announcer = new Announcer(
+      {
+        uplinkMac: () => (this.link.isOpen ? this.uplink?.mac : undefined),
+        router: async () => (this.uplink === undefined ? undefined : this.watcher.defaultRouter(this.uplink.ifindex)),
+        send: (frame) => this.link.sendBatch(frame, Uint32Array.of(frame.length), 1) === 1,
+      },
+      log.child({ module: 'announce' }),
+    );
     const daemon = this;
     this.conflictMonitor = new ConflictMonitor({ get targets() { return daemon.targets; }, get ownMac() { return daemon.uplink?.mac; } }, log.child({ module: 'conflict' }));
     this.gate = new RateLimitGate(options.rateLimits ?? DEFAULT_RATE_LIMITS, performance.now(), (target, mac) => this.conflictMonitor.report('dad', target, mac));
@@ -142,6 +154,7 @@ export class Daemon {
     }
     this.gate.bypass = false;
     void this.warnKernelProxies();
+    if (this.options.announce === true) for (const target of this.targets.targets) this.announcer.announce(target);
     for (const problem of checkSysctls(this.options.interface)) this.log.warn({ problem: problem.problem, fix: problem.fix }, problem.message);
     this.reviewTargets();
   }
@@ -151,6 +164,7 @@ export class Daemon {
     if (this.stopped) return;
     this.stopped = true;
     clearTimeout(this.reopenTimer);
+    this.announcer.stop();
     this.link.close();
     this.conflictMonitor.close();
     await this.configurator.undo().catch(() => undefined);
@@ -199,9 +213,14 @@ export class Daemon {
     const before = new Map(this.targets.targets.map((t) => [t.text, t]));
     this.targets = new TargetSet(targets);
     const after = new Set(this.targets.targets.map((t) => t.text));
-    for (const target of this.targets.targets) if (!before.has(target.text)) this.log.info({ target: target.text, origin: target.origin }, 'target added');
+    for (const target of this.targets.targets) {
+      if (before.has(target.text)) continue;
+      this.log.info({ target: target.text, origin: target.origin }, 'target added');
+      if (this.options.announce === true) this.announcer.announce(target);
+    }
     for (const [text, target] of before) {
       if (after.has(text)) continue;
+      this.announcer.cancel(text);
       this.answerable.delete(text);
       this.log.info({ target: text, origin: target.origin }, 'target removed');
     }

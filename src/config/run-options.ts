@@ -16,6 +16,7 @@ export interface RawRunOptions extends RawDockerOptions, RawOperationsOptions {
   waitForInterface?: boolean;
   source?: string;
   router?: boolean;
+  announce?: boolean;
   override?: boolean;
   logLevel?: string;
   logFormat?: string;
@@ -70,6 +71,7 @@ export function parseRunOptions(raw: RawRunOptions): RunConfig {
       waitForInterface: raw.waitForInterface === true,
       source,
       router: raw.router === true,
+      announce: raw.announce === true,
       override: raw.override !== false,
       rateLimits: operations.rateLimits,
     },

@@ -38,6 +38,7 @@ export const CONFIG_SCHEMA: readonly SchemaRow[] = [
   { key: 'source', option: 'source', type: 'choice', choices: ['target', 'link-local'] },
   { key: 'router', option: 'router', type: 'boolean' },
   { key: 'override', option: 'override', type: 'boolean' },
+  { key: 'announce', option: 'announce', type: 'boolean' },
   { key: 'log-level', option: 'logLevel', type: 'choice', choices: LOG_LEVELS },
   { key: 'log-format', option: 'logFormat', type: 'choice', choices: ['json', 'pretty'] },
   { key: 'metrics-listen', option: 'metricsListen', type: 'listen' },

@@ -123,6 +123,18 @@ export class HostWatcher extends EventEmitter {
     return entries;
   }
 
+  /** The default router through `ifindex`, as the kernel's FIB would pick it for a global destination. */
+  async defaultRouter(ifindex: number): Promise<Uint8Array | undefined> {
+    const client = this.netlink;
+    const seq = client.nextSequence();
+    // 2000:: stands for "somewhere on the Internet": its route is the default route, if any.
+    const anywhere = Uint8Array.of(0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    const replies = await client.request(seq, encodeRouteGetRequest(seq, anywhere), 'reply').catch(() => []);
+    const route = replies.find((m) => m.kind === 'route');
+    if (route?.kind !== 'route' || route.outputInterface !== ifindex) return undefined;
+    return route.gateway;
+  }
+
   /** Last known route of a target. */
   routeOf(target: Target): RouteInfo {
     return this.routes.get(target.text) ?? NO_ROUTE;

@@ -78,7 +78,8 @@ describe('RFC 4861 §7.1.1 and decisions on crafted frames', { skip }, () => {
     await sendFrames(lab, [...cases.map(([, f]) => f), control]);
     await daemon.waitForLog((r) => r.msg === 'RESPOND' && String(r.ns).endsWith('tell 2001:db8::1:99'), 3000, 'control answered');
     const nas = ndPackets(await capture.stop()).filter((p) => p.type === 136 && p.ipv6Source.startsWith('2001:db8::a:71a'));
-    assert.deepEqual(nas.map((p) => p.ipv6Destination), ['2001:db8::1:99'], 'only the control NS was answered');
+    const seen = nas.map((p) => `${p.ipv6Source}>${p.ipv6Destination}`).join(' ');
+    assert.deepEqual(nas.map((p) => p.ipv6Destination), ['2001:db8::1:99'], `only the control NS was answered; NAs: ${seen}; log: ${JSON.stringify(daemon.logs.filter((r) => r.msg === 'RESPOND'))}`);
     const reasons = daemon.logs.filter((r) => r.msg === 'IGNORE').map((r) => r.reason);
     for (const [reason] of cases) assert.ok(reasons.includes(reason), `ignored with reason ${reason}; saw ${reasons.join(',')}`);
   });
@@ -161,6 +162,28 @@ describe('route awareness, link flaps, waiting for --via, --configure-host', { s
     assert.equal(code, 0);
     const after = (await runInNamespace(lab.host.ns, 'ip', ['-6', 'route', 'show', '2001:db8::c:5'])).stdout;
     assert.equal(after.trim(), '', 'route removed at exit');
+  });
+
+  test('--announce: up to 3 NS from the target to the router, 1 s apart, and the router learns it', async () => {
+    // The LAN host plays the router: the Docker host's default route points at it.
+    await runInNamespace(lab.host.ns, 'ip', ['-6', 'route', 'replace', 'default', 'via', lab.lan.address, 'dev', 'eth0']);
+    await flushNeighbours(lab.lan.ns, 'lan0');
+    const capture = await startCapture(lab.lan.ns, 'lan0', ICMP_ND_FILTER);
+    try {
+      const d = await start(['--target', lab.container.address, '--via', 'br0', '--announce']);
+      await d.waitForLog((r) => r.msg === 'announced' && r.count === 3, 4000, 'third announcement');
+      const announcements = ndPackets(await capture.stop()).filter((p) => p.type === 135 && p.ipv6Source === lab.container.address);
+      assert.equal(announcements.length, 3, 'exactly 3 announcements');
+      for (const p of announcements) assert.equal(p.ipv6Destination, 'ff02::1:ff00:1', "to the router's solicited-node group");
+      const gaps = announcements.slice(1).map((p, i) => Number(p.timestampNs - announcements[i]!.timestampNs) / 1e6);
+      assert.ok(gaps.every((ms) => ms >= 990), `at least 1 s apart: ${gaps.join(', ')} ms`);
+      const { stdout } = await runInNamespace(lab.lan.ns, 'ip', ['-6', 'neigh', 'show', lab.container.address, 'dev', 'lan0']);
+      assert.match(stdout, new RegExp(`lladdr ${lab.host.uplinkMac}`), 'the router cached the container address before any packet');
+      await d.stop();
+    } finally {
+      await capture.stop();
+      await runInNamespace(lab.host.ns, 'ip', ['-6', 'route', 'del', 'default', 'dev', 'eth0']).catch(() => undefined);
+    }
   });
 
   test('a kernel proxy entry for a target is detected and warned about with the fix', async () => {
