@@ -5,7 +5,7 @@ import { DEFAULT_RATE_LIMITS, type RateLimitSettings } from './core/rate-limit';
 import { routeReason } from './core/decide';
 import { FastResponder, warmUpFastResponder } from './core/fast-responder';
 import { OutputBatch, processBatch, ResponderCounters, warmUpResponder, type DecisionObserver } from './core/responder';
-import { kernelTargetFilter } from './core/target-filter';
+import { kernelTargetFilter, multicastPlan } from './core/target-filter';
 import { TargetSet, type Target } from './core/target-set';
 import { ExitCode, UserError } from './config/errors';
 import { ConflictMonitor } from './io/conflict-monitor';
@@ -16,7 +16,7 @@ import { HostWatcher, type LinkInfo } from './io/host-watcher';
 import { now, type NativeError } from './io/native';
 import { PacketLink, type LinkBinding } from './io/packet-link';
 import type { Logger } from './log';
-import { formatIpv6, formatMac, multicastMac, parseIpv6, solicitedNodeAddress } from './wire/address';
+import { formatIpv6, formatMac } from './wire/address';
 import { solicitationFilter } from './wire/bpf';
 
 /** Validated options of `ndp-responder run`. */
@@ -37,8 +37,6 @@ export interface DaemonOptions {
 }
 
 const RECEIVE_BATCH = 64;
-/** Above this many single-address targets, ALLMULTI replaces per-group joins (NIC filter tables are small). */
-const MAX_GROUP_JOINS = 256;
 const REOPEN_RETRY_MS = 1000;
 
 function describeOpenError(error: unknown, ifname: string): UserError {
@@ -191,17 +189,12 @@ export class Daemon {
 
   /** Socket parameters for the current target set: filter and multicast memberships. */
   private binding(uplink: LinkInfo): LinkBinding {
-    const singles = this.targets.targets.filter((t) => t.prefixLength === 128);
-    const useGroups = singles.length <= MAX_GROUP_JOINS;
-    const groups = useGroups ? [...new Set(singles.map((t) => formatIpv6(solicitedNodeAddress(t.address))))] : [];
     return {
       ifname: uplink.name,
       ifindex: uplink.ifindex,
       // At debug level every NS reaches us, so each IGNORE is logged with its reason.
       filter: solicitationFilter(this.log.isLevelEnabled('debug') ? {} : kernelTargetFilter(this.targets.targets)),
-      groups,
-      groupMacs: groups.map((g) => multicastMac(parseIpv6(g))),
-      allMulticast: this.targets.hasPrefixes || !useGroups,
+      ...multicastPlan(this.targets.targets),
     };
   }
 

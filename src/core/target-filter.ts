@@ -2,6 +2,7 @@
  * Which targets the kernel's BPF program compares, so solicitations for addresses we do not
  * serve are dropped before they wake userspace (a foreign-target flood then costs no JS time).
  */
+import { formatIpv6, multicastMac, solicitedNodeAddress } from '../wire/address';
 import { MAX_FILTER_TARGETS, type FilterOptions } from '../wire/bpf';
 import type { Target } from './target-set';
 
@@ -31,4 +32,30 @@ export function kernelTargetFilter(targets: readonly Target[]): FilterOptions {
   let length = first.prefixLength;
   for (const target of targets) length = commonBits(first.address, target.address, Math.min(length, target.prefixLength));
   return length === 0 ? {} : { prefixes: [{ address: first.address, prefixLength: length }] };
+}
+
+/** Above this many single-address targets, ALLMULTI replaces per-group joins (NIC filter tables are small). */
+export const MAX_GROUP_JOINS = 256;
+
+/** Multicast memberships the uplink needs for a target set. */
+export interface MulticastPlan {
+  /** Solicited-node groups to join, as text (for IPV6_JOIN_GROUP / MLD). */
+  readonly groups: readonly string[];
+  /** Their multicast MACs (for PACKET_ADD_MEMBERSHIP). */
+  readonly groupMacs: readonly Uint8Array[];
+  /** Prefix targets, or too many groups: take every multicast frame instead. */
+  readonly allMulticast: boolean;
+}
+
+/** One solicited-node group per distinct single-address target, or ALLMULTI (NDP-NOTES "Receiving"). */
+export function multicastPlan(targets: readonly Target[]): MulticastPlan {
+  const singles = targets.filter((t) => t.prefixLength === 128);
+  const hasPrefixes = singles.length < targets.length;
+  if (singles.length > MAX_GROUP_JOINS) return { groups: [], groupMacs: [], allMulticast: true };
+  const byText = new Map<string, Uint8Array>();
+  for (const target of singles) {
+    const group = solicitedNodeAddress(target.address);
+    byText.set(formatIpv6(group), group);
+  }
+  return { groups: [...byText.keys()], groupMacs: [...byText.values()].map((g) => multicastMac(g)), allMulticast: hasPrefixes };
 }
