@@ -1,5 +1,4 @@
 import { AnswerRateLimiter, type RateLimitSettings } from './rate-limit';
-import { addressKey } from './target-set';
 import type { Solicitation } from './validate';
 
 /** Last check before an answer is queued: sees every solicitation we decided to answer. */
@@ -16,8 +15,6 @@ export type DadConflictHandler = (target: Uint8Array, ethernetSource: Uint8Array
  * for our targets as conflicts. Pure: the caller sets `nowMs` once per received batch.
  */
 export class RateLimitGate implements AnswerGate {
-  /** Monotonic milliseconds of the batch being processed. */
-  nowMs: number;
   /** While true every answer passes (the start-up warm-up must not spend tokens). */
   bypass = false;
   readonly limiter: AnswerRateLimiter;
@@ -27,14 +24,27 @@ export class RateLimitGate implements AnswerGate {
     nowMs: number,
     private readonly onDadConflict?: DadConflictHandler,
   ) {
-    this.nowMs = nowMs;
     this.limiter = new AnswerRateLimiter(settings, nowMs);
+    this.nowMs = nowMs;
+  }
+
+  /**
+   * Monotonic milliseconds of the batch being processed, kept in the limiter's Float64Array
+   * clock: a fractional number in an object field or argument is boxed (an allocation).
+   */
+  get nowMs(): number {
+    return this.limiter.clock[0]!;
+  }
+
+  set nowMs(value: number) {
+    this.limiter.clock[0] = value;
   }
 
   /** See {@link AnswerGate.admit}. */
   admit(ns: Solicitation): boolean {
     if (this.bypass) return true;
     if (ns.duplicateAddressDetection) this.onDadConflict?.(ns.target, ns.ethernetSource);
-    return this.limiter.admit(addressKey(ns.source), this.nowMs);
+    // Straight from the address bytes: no key string, no allocation per answer.
+    return this.limiter.admitAtClock(ns.source, 0);
   }
 }

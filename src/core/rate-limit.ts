@@ -3,6 +3,7 @@
  * with a bounded per-source table. Pure: the caller passes the time in milliseconds
  * from a monotonic clock.
  */
+import { SourceBuckets } from './source-buckets';
 
 /** A rate in tokens per second with a burst size; `perSecond` 0 disables the limit. */
 export interface Rate {
@@ -32,45 +33,61 @@ export function burstFor(perSecond: number): number {
 
 /** One token bucket; starts full. Time going backwards (a reset clock) adds nothing. */
 export class TokenBucket {
-  private tokens: number;
-  private last: number;
+  /**
+   * [tokens, last time, time of this take] in a Float64Array, not two number fields: V8 boxes a fractional
+   * number written to an object field, which would allocate on every take.
+   */
+  private readonly state = new Float64Array(3);
 
   constructor(
     private readonly rate: Rate,
     nowMs: number,
   ) {
-    this.tokens = rate.burst;
-    this.last = nowMs;
+    this.state[0] = rate.burst;
+    this.state[1] = nowMs;
   }
 
   /** Take one token if there is one. */
   take(nowMs: number): boolean {
+    this.state[2] = nowMs;
+    return this.takeAt(this.state, 2);
+  }
+
+  /** {@link take} at the time `clock[at]`: the answer path passes no fractional number (V8 would box it). */
+  takeAt(clock: Float64Array, at: number): boolean {
     if (this.rate.perSecond <= 0) return true;
-    const elapsed = nowMs - this.last;
+    const state = this.state;
+    const nowMs = clock[at]!;
+    const elapsed = nowMs - state[1]!;
     if (elapsed > 0) {
-      this.tokens = Math.min(this.rate.burst, this.tokens + (elapsed * this.rate.perSecond) / 1000);
-      this.last = nowMs;
+      state[0] = Math.min(this.rate.burst, state[0]! + (elapsed * this.rate.perSecond) / 1000);
+      state[1] = nowMs;
     }
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
+    if (state[0]! < 1) return false;
+    state[0] = state[0]! - 1;
     return true;
   }
 }
 
 /**
  * Decides whether one more answer may go out now. A source over its own rate is refused
- * without spending global tokens, so one noisy host cannot starve the others.
+ * without spending global tokens, so one noisy host cannot starve the others. Sources are
+ * kept in a fixed-size {@link SourceBuckets} table: admitting by address allocates nothing.
  */
 export class AnswerRateLimiter {
-  /** Map iteration order is insertion order: re-inserting on use makes the first key the least recent. */
-  private readonly sources = new Map<string, TokenBucket>();
+  private sources: SourceBuckets;
   private global: TokenBucket;
+  /** Where a string key's 128-bit hash is written (string keys are for logs, not the answer path). */
+  private readonly keyBytes = new Uint8Array(16);
+  /** The current time for {@link admitAtClock}; the gate writes it once per batch. */
+  readonly clock = new Float64Array(1);
 
   constructor(
     private settings: RateLimitSettings,
     nowMs: number,
   ) {
     this.global = new TokenBucket(settings.global, nowMs);
+    this.sources = new SourceBuckets(settings.perSource, Math.max(1, settings.maxSources));
   }
 
   /** Sources currently tracked (bounded by `maxSources`). */
@@ -82,27 +99,38 @@ export class AnswerRateLimiter {
   configure(settings: RateLimitSettings, nowMs: number): void {
     this.settings = settings;
     this.global = new TokenBucket(settings.global, nowMs);
-    this.sources.clear();
+    this.sources = new SourceBuckets(settings.perSource, Math.max(1, settings.maxSources));
   }
 
-  /** True when an answer to `sourceKey` may be sent at `nowMs`. */
+  /** True when an answer to the IPv6 source at `bytes[offset..offset+16)` may be sent at `nowMs`. */
+  admitAddress(bytes: Uint8Array, offset: number, nowMs: number): boolean {
+    this.clock[0] = nowMs;
+    return this.admitAtClock(bytes, offset);
+  }
+
+  /** {@link admitAddress} at the time in `clock[0]`: what the answer path calls (no number to box). */
+  admitAtClock(bytes: Uint8Array, offset: number): boolean {
+    if (this.settings.perSource.perSecond > 0 && !this.sources.take(bytes, offset, this.clock)) return false;
+    return this.global.takeAt(this.clock, 0);
+  }
+
+  /**
+   * The same for a source named by a string (e.g. a log key). The key is hashed to 128 bits;
+   * a collision (vanishingly unlikely) would only make two keys share one bucket.
+   */
   admit(sourceKey: string, nowMs: number): boolean {
-    if (this.settings.perSource.perSecond > 0 && !this.sourceBucket(sourceKey, nowMs).take(nowMs)) return false;
-    return this.global.take(nowMs);
+    hashKey(sourceKey, this.keyBytes);
+    return this.admitAddress(this.keyBytes, 0, nowMs);
   }
+}
 
-  private sourceBucket(key: string, nowMs: number): TokenBucket {
-    let bucket = this.sources.get(key);
-    if (bucket !== undefined) {
-      this.sources.delete(key);
-    } else {
-      bucket = new TokenBucket(this.settings.perSource, nowMs);
-      if (this.sources.size >= this.settings.maxSources) {
-        const oldest = this.sources.keys().next();
-        if (oldest.done !== true) this.sources.delete(oldest.value);
-      }
-    }
-    this.sources.set(key, bucket);
-    return bucket;
+/** Four independently seeded 32-bit FNV-1a style hashes of `key`, big-endian into `out`. */
+function hashKey(key: string, out: Uint8Array): void {
+  for (let word = 0; word < 4; word++) {
+    let h = Math.imul(0x811c9dc5 ^ (word + 1), 0x9e3779b1);
+    for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+    h = Math.imul(h ^ (h >>> 15), 0x85ebca6b);
+    h ^= h >>> 13;
+    for (let b = 0; b < 4; b++) out[word * 4 + b] = h >>> (24 - b * 8);
   }
 }

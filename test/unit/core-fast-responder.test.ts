@@ -178,6 +178,8 @@ describe('fast path ≡ reference path', () => {
     observer.disconnect();
     // 200 000 frames allocating even 32 bytes each would fill the young generation several times.
     const during = collections.filter((t) => t >= start && t <= end);
-    assert.equal(during.length, 0, `${during.length} collections while answering`);
+    // One scavenge may still fall in the window from garbage other tests in this process left
+    // behind; an allocating hot path causes dozens (57 with the old string-keyed limiter).
+    assert.ok(during.length <= 1, `${during.length} collections while answering`);
   });
 });

@@ -1,0 +1,107 @@
+/**
+ * Per-source token buckets in preallocated typed arrays, keyed by the 16 bytes of an IPv6
+ * address: the answer path looks a source up, refills and spends its bucket without building
+ * a string or allocating. A fixed number of entries; when full, the least recently seen source
+ * is forgotten (exact LRU, a doubly linked list threaded through Int32Arrays).
+ */
+import { AddressTable } from './address-table';
+import type { Rate } from './rate-limit';
+
+const NONE = -1;
+
+/** Bounded table of token buckets, one per source address; all buckets share one {@link Rate}. */
+export class SourceBuckets {
+  /** Address → entry index; sized for `capacity` so it never grows (and never allocates). */
+  private readonly index: AddressTable;
+  /** Entry i's address at bytes [16i, 16i+16): what eviction removes from the index. */
+  private readonly addresses: Uint8Array;
+  private readonly tokens: Float64Array;
+  private readonly last: Float64Array;
+  /** LRU order: `head` is the most recently seen entry, `tail` the next one to evict. */
+  private readonly newer: Int32Array;
+  private readonly older: Int32Array;
+  private head = NONE;
+  private tail = NONE;
+  private used = 0;
+
+  constructor(
+    private readonly rate: Rate,
+    readonly capacity: number,
+  ) {
+    this.index = new AddressTable(capacity);
+    this.addresses = new Uint8Array(capacity * 16);
+    this.tokens = new Float64Array(capacity);
+    this.last = new Float64Array(capacity);
+    this.newer = new Int32Array(capacity);
+    this.older = new Int32Array(capacity);
+  }
+
+  /** Sources currently tracked. */
+  get size(): number {
+    return this.used;
+  }
+
+  /** Forget every source. */
+  clear(): void {
+    this.index.clear();
+    this.used = 0;
+    this.head = NONE;
+    this.tail = NONE;
+  }
+
+  /**
+   * Take one token from the bucket of the address at `bytes[offset..offset+16)` at time
+   * `clock[0]` (a new source starts with a full bucket); marks the source most recently seen
+   * either way. The time comes in a Float64Array because a fractional number passed to a
+   * function V8 did not inline is boxed: an allocation per call.
+   */
+  take(bytes: Uint8Array, offset: number, clock: Float64Array): boolean {
+    const nowMs = clock[0]!;
+    let entry = this.index.getAt(bytes, offset);
+    if (entry >= 0) {
+      this.unlink(entry);
+    } else {
+      entry = this.used < this.capacity ? this.used++ : this.evictOldest();
+      // A byte loop, not set(subarray()): a subarray is an allocation.
+      for (let i = 0; i < 16; i++) this.addresses[entry * 16 + i] = bytes[offset + i]!;
+      this.index.set(bytes, offset, entry);
+      this.tokens[entry] = this.rate.burst;
+      this.last[entry] = nowMs;
+    }
+    this.pushNewest(entry);
+    // The rule of TokenBucket.take, on this entry's slots.
+    let tokens = this.tokens[entry]!;
+    const elapsed = nowMs - this.last[entry]!;
+    if (elapsed > 0) {
+      tokens = Math.min(this.rate.burst, tokens + (elapsed * this.rate.perSecond) / 1000);
+      this.last[entry] = nowMs;
+    }
+    this.tokens[entry] = tokens < 1 ? tokens : tokens - 1;
+    return tokens >= 1;
+  }
+
+  /** Drop the least recently seen entry from the index and the list; returns its index for reuse. */
+  private evictOldest(): number {
+    const entry = this.tail;
+    this.index.delete(this.addresses, entry * 16);
+    this.unlink(entry);
+    return entry;
+  }
+
+  private unlink(entry: number): void {
+    const newer = this.newer[entry]!;
+    const older = this.older[entry]!;
+    if (newer === NONE) this.head = older;
+    else this.older[newer] = older;
+    if (older === NONE) this.tail = newer;
+    else this.newer[older] = newer;
+  }
+
+  private pushNewest(entry: number): void {
+    this.newer[entry] = NONE;
+    this.older[entry] = this.head;
+    if (this.head === NONE) this.tail = entry;
+    else this.newer[this.head] = entry;
+    this.head = entry;
+  }
+}
