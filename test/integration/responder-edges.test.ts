@@ -186,6 +186,17 @@ describe('route awareness, link flaps, waiting for --via, --configure-host', { s
     }
   });
 
+  test('--source link-local: answers come from the uplink link-local address and the LAN kernel accepts them', async () => {
+    const d = await start(['--target', lab.container.address, '--via', 'br0', '--source', 'link-local']);
+    await flushNeighbours(lab.lan.ns, 'lan0');
+    const capture = await startCapture(lab.lan.ns, 'lan0', ICMP_ND_FILTER);
+    const ms = await pingUntil(lab.lan.ns, lab.container.address, 3000);
+    const nas = ndPackets(await capture.stop()).filter((p) => p.type === 136 && p.ipv6Source === lab.host.linkLocal);
+    assert.ok(ms !== undefined, 'the LAN reaches the container');
+    assert.ok(nas.length > 0, `an NA from ${lab.host.linkLocal}`);
+    await d.stop();
+  });
+
   test('a kernel proxy entry for a target is detected and warned about with the fix', async () => {
     await runInNamespace(lab.host.ns, 'ip', ['-6', 'neigh', 'add', 'proxy', lab.container.address, 'dev', 'eth0']);
     try {
