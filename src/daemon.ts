@@ -9,7 +9,8 @@ import { kernelTargetFilter, multicastPlan } from './core/target-filter';
 import { TargetSet, type Target } from './core/target-set';
 import { ExitCode, UserError } from './config/errors';
 import { ConflictMonitor } from './io/conflict-monitor';
-import { checkSysctls, HostConfigurator } from './io/host-config';
+import { HostConfigurator } from './io/host-config';
+import { sysctlFailures } from './core/host-checks';
 import { readIpv6Conf } from './io/sysctl';
 import { Announcer } from './io/announcer';
 import { HostWatcher, type LinkInfo } from './io/host-watcher';
@@ -153,7 +154,7 @@ export class Daemon {
     this.gate.bypass = false;
     void this.warnKernelProxies();
     if (this.options.announce === true) for (const target of this.targets.targets) this.announcer.announce(target);
-    for (const problem of checkSysctls(this.options.interface)) this.log.warn({ problem: problem.problem, fix: problem.fix }, problem.message);
+    this.warnSysctls();
     this.reviewTargets();
   }
 
@@ -286,6 +287,16 @@ export class Daemon {
     // A recreated uplink starts with the kernel's default accept_ra=1 again.
     if (this.options.configureHost && this.sysctlsFixedFor !== link.ifindex) this.refixSysctls(link);
     if (!this.link.isOpen || changed) this.openLink(link, false);
+  }
+
+  /** Start-up warnings for the sysctls the scenario needs; the rules are `check`'s own. */
+  private warnSysctls(): void {
+    const uplink = this.options.interface;
+    const failures = sysctlFailures(readIpv6Conf('all', 'forwarding'), uplink, readIpv6Conf(uplink, 'accept_ra'));
+    for (const failure of failures) {
+      const problem = failure.check === 'forwarding' ? 'forwarding-off' : 'accept-ra-1';
+      this.log.warn({ problem, fix: failure.fixes.join('; ') }, failure.message);
+    }
   }
 
   /** NDP-NOTES: kernel proxy entries for our targets make the kernel answer too, late. */

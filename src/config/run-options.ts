@@ -5,6 +5,7 @@ import { parseDockerOptions, wantsDocker, type DockerOptions, type RawDockerOpti
 import { ExitCode, UserError } from './errors';
 import type { ListenAddress } from './listen';
 import { parseOperationsOptions, type RawOperationsOptions } from './operations';
+import { isInterfaceName } from './schema';
 import { parseTarget } from './targets';
 
 /** Raw option values as commander hands them over for `run`. */
@@ -33,10 +34,8 @@ export interface RunConfig {
   readonly metricsListen: ListenAddress | undefined;
 }
 
-const IFNAME = /^[^\s/:]{1,15}$/;
-
 function checkInterfaceName(flag: string, name: string): string {
-  if (!IFNAME.test(name)) throw new UserError(`invalid ${flag} "${name}": not an interface name`);
+  if (!isInterfaceName(name)) throw new UserError(`invalid ${flag} "${name}": not an interface name`);
   return name;
 }
 

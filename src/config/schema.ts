@@ -48,6 +48,11 @@ export const CONFIG_SCHEMA: readonly SchemaRow[] = [
 
 const IFNAME = /^[^\s/:]+$/;
 
+/** A plausible Linux interface name: 1..15 characters, no whitespace, '/' or ':'. */
+export function isInterfaceName(name: string): boolean {
+  return name.length >= 1 && name.length <= IFNAME_MAX && IFNAME.test(name);
+}
+
 /**
  * Answers per second from "N/s", "N" or a YAML number; undefined when malformed.
  * Range is checked by the caller against the row's min and max.

@@ -59,7 +59,7 @@ const CAP_NET_RAW = 13n;
 
 const result = (status: CheckStatus, check: string, message: string, fixes: readonly string[] = []): CheckResult => ({ status, check, message, fixes });
 
-function checkForwarding(facts: HostFacts): CheckResult {
+function checkForwarding(facts: Pick<HostFacts, 'forwarding'>): CheckResult {
   if (facts.forwarding === 1) return result('ok', 'forwarding', 'net.ipv6.conf.all.forwarding = 1');
   if (facts.forwarding === undefined) return result('warn', 'forwarding', 'cannot read net.ipv6.conf.all.forwarding (is IPv6 disabled?)');
   return result('fail', 'forwarding', 'IPv6 forwarding is off: answered traffic would not reach the containers', [
@@ -69,7 +69,7 @@ function checkForwarding(facts: HostFacts): CheckResult {
   ]);
 }
 
-function checkAcceptRa(facts: HostFacts, uplink: UplinkFacts): CheckResult {
+function checkAcceptRa(facts: Pick<HostFacts, 'forwarding'>, uplink: Pick<UplinkFacts, 'name' | 'acceptRa'>): CheckResult {
   const value = uplink.acceptRa;
   const key = `net.ipv6.conf.${uplink.name}.accept_ra`;
   if (value === 1 && facts.forwarding === 1) {
@@ -82,6 +82,16 @@ function checkAcceptRa(facts: HostFacts, uplink: UplinkFacts): CheckResult {
   if (value === undefined) return result('warn', 'accept_ra', `cannot read ${key}`);
   const why = value === 0 ? ' (router advertisements ignored by the kernel: fine with static addressing or networkd)' : '';
   return result('ok', 'accept_ra', `${key} = ${value}${why}`);
+}
+
+/**
+ * The two sysctl checks the daemon also makes at start (forwarding on; accept_ra 2 on a
+ * forwarding uplink): only the failures, each with its fixes.
+ */
+export function sysctlFailures(forwarding: number | undefined, uplink: string, acceptRa: number | undefined): CheckResult[] {
+  const results = [checkForwarding({ forwarding })];
+  if (forwarding === 1) results.push(checkAcceptRa({ forwarding }, { name: uplink, acceptRa }));
+  return results.filter((r) => r.status === 'fail');
 }
 
 function checkProxyNdp(facts: HostFacts, uplink: UplinkFacts | undefined): CheckResult {

@@ -5,33 +5,6 @@ import type { HostWatcher } from './host-watcher';
 import { NetlinkRequestError } from './rtnetlink-client';
 import { readIpv6Conf, writeIpv6Conf } from './sysctl';
 
-/** A problem with the host that stops proxied addresses from working, with its fix. */
-export interface HostProblem {
-  readonly problem: 'forwarding-off' | 'accept-ra-1' | 'no-route';
-  readonly message: string;
-  readonly fix: string;
-}
-
-/** Check the sysctls the scenario needs (forwarding on; accept_ra 2 on a forwarding uplink). */
-export function checkSysctls(uplink: string): HostProblem[] {
-  const problems: HostProblem[] = [];
-  const forwarding = readIpv6Conf('all', 'forwarding');
-  if (forwarding !== 1) {
-    problems.push({
-      problem: 'forwarding-off',
-      message: 'IPv6 forwarding is off: answered traffic will not reach the containers',
-      fix: 'sysctl -w net.ipv6.conf.all.forwarding=1 (systemd-networkd: IPForward=ipv6)',
-    });
-  } else if (readIpv6Conf(uplink, 'accept_ra') === 1) {
-    problems.push({
-      problem: 'accept-ra-1',
-      message: `forwarding is on and ${uplink} has accept_ra=1: the kernel ignores router advertisements, SLAAC and the default route will expire`,
-      fix: `sysctl -w net.ipv6.conf.${uplink}.accept_ra=2 (systemd-networkd: IPv6AcceptRA=yes)`,
-    });
-  }
-  return problems;
-}
-
 /**
  * `--configure-host`: turns forwarding on, accept_ra 1→2 on the uplink, and adds missing
  * `TARGET dev VIA` routes. Only the routes are undone at exit; sysctls stay as set.

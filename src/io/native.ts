@@ -5,9 +5,10 @@
  */
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { BPF_MAXINSNS, encodeSockFilter, type BpfInstruction } from '../wire/bpf';
 
-/** One classic BPF instruction, as in struct sock_filter; k may be given as a signed 32-bit value. */
-export type BpfInstruction = readonly [code: number, jt: number, jf: number, k: number];
+/** One classic BPF instruction, as in struct sock_filter (k may be given as a signed 32-bit value). */
+export type { BpfInstruction };
 
 /** A failed system call. `code` is the errno name ('ENETDOWN'), `errno` the positive Linux value. */
 export interface NativeError {
@@ -99,7 +100,6 @@ export const FRAME_TRUNCATED = 1;
 
 const PACKET_MR_MULTICAST = 0;
 const PACKET_MR_ALLMULTI = 2;
-const BPF_MAXINSNS = 4096;
 
 interface NativePacketHandle {
   send(frame: Uint8Array): void;
@@ -148,24 +148,17 @@ function binding(): NativeBinding {
   return cached;
 }
 
-/** Lays out struct sock_filter[] (u16 code, u8 jt, u8 jf, u32 k) in host byte order. */
+/** Range-checks every field at the boundary to the kernel, then lays out struct sock_filter[]. */
 function packFilter(program: readonly BpfInstruction[]): Uint8Array {
   if (program.length === 0 || program.length > BPF_MAXINSNS) {
     throw new RangeError(`filter must hold 1..${BPF_MAXINSNS} instructions, got ${program.length}`);
   }
-  const bytes = new Uint8Array(program.length * 8);
-  const view = new DataView(bytes.buffer);
-  const little = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
   program.forEach(([code, jt, jf, k], pc) => {
     const valid =
       isIntegerIn(code, 0, 0xffff) && isIntegerIn(jt, 0, 0xff) && isIntegerIn(jf, 0, 0xff) && isIntegerIn(k, -0x80000000, 0xffffffff);
     if (!valid) throw new RangeError(`filter instruction ${pc} is not a valid sock_filter: [${code}, ${jt}, ${jf}, ${k}]`);
-    view.setUint16(pc * 8, code, little);
-    view.setUint8(pc * 8 + 2, jt);
-    view.setUint8(pc * 8 + 3, jf);
-    view.setUint32(pc * 8 + 4, k >>> 0, little);
   });
-  return bytes;
+  return encodeSockFilter(program);
 }
 
 function isIntegerIn(value: number, min: number, max: number): boolean {

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { runInNamespace } from '../../src/lab/exec';
 import type { PcapPacket } from '../../src/lab/pcap';
-import { formatIpv6 } from '../../src/wire/address';
+import { summarizeNd } from '../../src/lab/nd-summary';
 import { CLI } from './daemon-process';
 
 /** True when the tests may create network namespaces. */
@@ -10,7 +10,7 @@ export function isRoot(): boolean {
 }
 
 /** tcpdump filter for Neighbour Solicitations and Advertisements (no extension headers). */
-export const ICMP_ND_FILTER = 'icmp6 and (ip6[40] == 135 or ip6[40] == 136)';
+export { ND_CAPTURE_FILTER as ICMP_ND_FILTER } from '../../src/lab/nd-summary';
 
 /** A captured ND packet with the fields tests look at first. */
 export interface NdPacket {
@@ -21,17 +21,13 @@ export interface NdPacket {
   readonly data: Uint8Array;
 }
 
-/** Reduce captured frames to ND packets (Ethernet + IPv6 + ICMPv6 without extension headers). */
+/** Reduce captured frames to ND packets (NS/NA directly after the IPv6 header), via the lab's own decoder. */
 export function ndPackets(packets: readonly PcapPacket[]): NdPacket[] {
-  return packets
-    .filter((p) => p.data.length >= 58 && p.data[12] === 0x86 && p.data[13] === 0xdd && p.data[20] === 58)
-    .map((p) => ({
-      type: p.data[54]!,
-      timestampNs: p.timestampNs,
-      ipv6Source: formatIpv6(p.data, 22),
-      ipv6Destination: formatIpv6(p.data, 38),
-      data: p.data,
-    }));
+  return packets.flatMap((p) => {
+    const nd = summarizeNd(p.data);
+    if (nd === undefined) return [];
+    return [{ type: nd.kind === 'NS' ? 135 : 136, timestampNs: p.timestampNs, ipv6Source: nd.source, ipv6Destination: nd.destination, data: p.data }];
+  });
 }
 
 /** One ping with a 1 s deadline; true when answered. */
