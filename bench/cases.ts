@@ -1,8 +1,8 @@
 /** The harness's cases, run against one responder in one throwaway lab. */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import type { RawBenchOptions } from '../src/bench/options';
-import type { BenchResult } from '../src/bench/report';
+import type { RawBenchOptions } from '../src/loadgen/options';
+import type { BenchResult } from '../src/loadgen/report';
 import type { Scenario } from '../src/lab/topology';
 import { cpuSeconds, rssMiB, type RunningResponder } from './responders';
 

@@ -1,5 +1,5 @@
 /** The harness's outputs: the markdown table and the SVG plot, from the JSON results. */
-import { formatMicroseconds } from '../src/bench/stats';
+import { formatMicroseconds } from '../src/loadgen/stats';
 import type { CaseResult, ResponderResults } from './cases';
 import { SWEEP_RATES } from './cases';
 import { renderCharts, type Series } from './svg';

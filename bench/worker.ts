@@ -3,9 +3,9 @@
  * the LAN namespace (`ip netns exec`). Prints one JSON line: the result and a reduced CDF.
  * Usage: node dist/bench/worker.js '<RawBenchOptions as JSON>'
  */
-import { measure } from '../src/bench/command';
-import { parseBenchOptions, type RawBenchOptions } from '../src/bench/options';
-import { cdfPoints } from '../src/bench/stats';
+import { measure } from '../src/loadgen/command';
+import { parseBenchOptions, type RawBenchOptions } from '../src/loadgen/options';
+import { cdfPoints } from '../src/loadgen/stats';
 
 async function main(): Promise<void> {
   const raw = JSON.parse(process.argv[2] ?? '{}') as RawBenchOptions;

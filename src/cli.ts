@@ -1,11 +1,12 @@
 import { Command, CommanderError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ExitCode, UserError } from './config/errors';
+import { ExitCode, UserError } from './model/errors';
 import { loadRunConfig, type CommandLine } from './config/load';
 import { checkEnvironment, type RawRunOptions, type RunConfig } from './config/run-options';
-import type { RawCheckOptions } from './check';
-import { createLogger, defaultLogFormat, LOG_LEVELS } from './log';
+import type { RawCheckOptions } from './daemon/check';
+import { createLogger, defaultLogFormat } from './io/log';
+import { LOG_LEVELS } from './model/settings';
 
 const STOP_DEADLINE_MS = 800;
 
@@ -39,7 +40,7 @@ async function runCommand(raw: RawRunOptions, command: Command): Promise<void> {
   const config = loadRunConfig(commandLine);
   checkEnvironment(config.daemon);
   const log = createLogger(config.logLevel, config.logFormat ?? defaultLogFormat());
-  const { Daemon } = await import('./daemon');
+  const { Daemon } = await import('./daemon/daemon');
   const daemon = new Daemon(config.daemon, log.child({ module: 'daemon' }));
   let stopping = false;
   let started = false;
@@ -64,7 +65,7 @@ async function runCommand(raw: RawRunOptions, command: Command): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
-  const { reloadOnSighup, startMetrics, withDockerTargets } = await import('./operations');
+  const { reloadOnSighup, startMetrics, withDockerTargets } = await import('./daemon/operations');
   reloadOnSighup(commandLine, (next) => {
     if (!started || stopping) return;
     log.level = next.logLevel;
@@ -113,7 +114,7 @@ function buildProgram(): Command {
     .option('--via <IFACE>', 'interface the targets must be routed out of (e.g. the Docker bridge)')
     .option('-c, --config <FILE>', 'take interface, via and targets from this YAML file (flags win)')
     .action(async (options: RawCheckOptions) => {
-      const { runCheck } = await import('./check');
+      const { runCheck } = await import('./daemon/check');
       process.exitCode = await runCheck(options);
     });
   program
@@ -127,15 +128,15 @@ function buildProgram(): Command {
     .option('--sources <SPEC>', 'fixed | pool:N (the first N global addresses of IF) | random:PREFIX (default fixed)')
     .option('--mode <MODE>', 'multicast (address resolution) | unicast (NUD) | dad (default multicast)')
     .option('--json', 'print one JSON object instead of the report')
-    .action(async (options: import('./bench/options').RawBenchOptions) => {
-      const { runBenchCommand } = await import('./bench/command');
+    .action(async (options: import('./loadgen/options').RawBenchOptions) => {
+      const { runBenchCommand } = await import('./loadgen/command');
       await runBenchCommand(options);
     });
   program
     .command('demo')
     .description('build the Docker scenario in throwaway network namespaces and show the responder fixing it')
     .action(async () => {
-      const { runDemo } = await import('./demo');
+      const { runDemo } = await import('./lab/demo');
       await runDemo();
     });
   return program;

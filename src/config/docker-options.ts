@@ -1,6 +1,6 @@
 import { parseDockerHost, type DockerEndpoint } from '../sources/docker-api';
 import type { DockerSelection } from '../sources/docker-targets';
-import { UserError } from './errors';
+import { UserError } from '../model/errors';
 
 /** Raw Docker flags of `run`, as commander hands them over. */
 export interface RawDockerOptions {

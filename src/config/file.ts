@@ -3,9 +3,9 @@
  * its schema row here, once, and an error names the file, line, column and key.
  */
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
-import { UserError } from './errors';
+import { UserError } from '../model/errors';
 import { checkListLength, checkScalar, CONFIG_SCHEMA, schemaRow, type SchemaRow } from './schema';
-import { parseTarget } from './targets';
+import { parseTarget } from '../core/parse-target';
 
 /** Option values from a file, keyed like commander's (`target`, `configureHost`, …). */
 export type FileOptions = Record<string, unknown>;

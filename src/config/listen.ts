@@ -1,8 +1,4 @@
-/** Where the metrics endpoint listens; host undefined means every address. */
-export interface ListenAddress {
-  readonly host: string | undefined;
-  readonly port: number;
-}
+import type { ListenAddress } from '../model/settings';
 
 /** Parse "HOST:PORT" ("127.0.0.1:9100", "[::1]:9100", ":9100" for every address); undefined if malformed. */
 export function parseListenAddress(text: string): ListenAddress | undefined {

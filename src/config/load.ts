@@ -3,7 +3,7 @@
  * Used at start and again on SIGHUP, so a reload sees the same flags win.
  */
 import { readFileSync } from 'node:fs';
-import { ExitCode, UserError } from './errors';
+import { ExitCode, UserError } from '../model/errors';
 import { parseConfigText } from './file';
 import { parseRunOptions, type RawRunOptions, type RunConfig } from './run-options';
 

@@ -1,7 +1,8 @@
 /** Validation of the operations flags: `--metrics-listen` and the answer rate limits. */
 import { burstFor, DEFAULT_RATE_LIMITS, type Rate, type RateLimitSettings } from '../core/rate-limit';
-import { UserError } from './errors';
-import { parseListenAddress, type ListenAddress } from './listen';
+import { UserError } from '../model/errors';
+import { parseListenAddress } from './listen';
+import { type ListenAddress } from '../model/settings';
 import { MAX_RATE, parseRate } from './schema';
 
 /** Raw values as commander (strings) or a config file (numbers) hand them over. */

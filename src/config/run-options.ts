@@ -1,12 +1,30 @@
 import { existsSync, readFileSync } from 'node:fs';
-import type { DaemonOptions } from '../daemon';
-import { LOG_LEVELS, type LogFormat, type LogLevel } from '../log';
+import type { RateLimitSettings } from '../core/rate-limit';
+import type { SourceMode, Target } from '../model/target';
+import { LOG_LEVELS, type LogFormat, type LogLevel } from '../model/settings';
 import { parseDockerOptions, wantsDocker, type DockerOptions, type RawDockerOptions } from './docker-options';
-import { ExitCode, UserError } from './errors';
-import type { ListenAddress } from './listen';
+import { ExitCode, UserError } from '../model/errors';
+import type { ListenAddress } from '../model/settings';
 import { parseOperationsOptions, type RawOperationsOptions } from './operations';
 import { isInterfaceName } from './schema';
-import { parseTarget } from './targets';
+import { parseTarget } from '../core/parse-target';
+
+/** Validated options of `ndp-responder run`. */
+export interface DaemonOptions {
+  readonly interface: string;
+  readonly targets: readonly Target[];
+  readonly via: string | undefined;
+  readonly configureHost: boolean;
+  readonly source: SourceMode;
+  readonly router: boolean;
+  readonly override: boolean;
+  /** `--wait-for-interface`: a missing uplink is waited for (rtnetlink event) instead of exit 3. */
+  readonly waitForInterface?: boolean;
+  /** `--announce`: warm the router's cache for each new single-address target. */
+  readonly announce?: boolean;
+  /** Answer rate limits; DEFAULT_RATE_LIMITS when absent. */
+  readonly rateLimits?: RateLimitSettings;
+}
 
 /** Raw option values as commander hands them over for `run`. */
 export interface RawRunOptions extends RawDockerOptions, RawOperationsOptions {

@@ -3,7 +3,7 @@
  * Keys are the command-line flags in kebab-case; `option` is the name commander gives the
  * flag's value, so a file value and a flag meet in the same field and flags win.
  */
-import { LOG_LEVELS } from '../log';
+import { LOG_LEVELS } from '../model/settings';
 import { parseListenAddress } from './listen';
 
 /** How a value is checked. `min`/`max` bound string length, list length or the number. */

@@ -6,13 +6,8 @@ import { equalBytes } from '../wire/address';
 import { WireError } from '../wire/errors';
 import { decodeAdvertisementFrame } from '../wire/frame';
 import { findLinkLayerAddress, NdOptionType } from '../wire/nd-options';
-import type { Target, TargetSet } from './target-set';
-
-/** The two ways a conflict shows: an NA for our target, or a DAD probe (NS from ::) for it. */
-export const CONFLICT_KINDS = ['advertisement', 'dad'] as const;
-
-/** One of {@link CONFLICT_KINDS}. */
-export type ConflictKind = (typeof CONFLICT_KINDS)[number];
+import type { TargetSet } from './target-set';
+import type { Target } from '../model/target';
 
 /** A conflicting advertisement: whose target, and the claimant's addresses. */
 export interface AdvertisementConflict {

@@ -2,18 +2,10 @@ import { ALL_NODES, isLinkLocal, multicastMac } from '../wire/address';
 import type { AdvertisementFrameFields } from '../wire/frame';
 import { NdOptionType } from '../wire/nd-options';
 import type { AnswerGate } from './answer-gate';
-import type { IgnoreReason } from './reasons';
-import type { Target, TargetSet } from './target-set';
+import type { IgnoreReason } from '../model/reasons';
+import type { RouteInfo, SourceMode, Target } from '../model/target';
+import type { TargetSet } from './target-set';
 import type { Solicitation } from './validate';
-
-/** Where the kernel routes a target, as learned from rtnetlink. */
-export type RouteInfo =
-  | { readonly kind: 'interface'; readonly ifname: string }
-  | { readonly kind: 'local' }
-  | { readonly kind: 'none' };
-
-/** Which IPv6 source address answers carry (NDP-NOTES "Answering"). */
-export type SourceMode = 'target' | 'link-local';
 
 /** Everything `decideAdvertisement` needs to know about the world, passed in. */
 export interface DecisionContext {

@@ -7,10 +7,12 @@
  */
 import { AdvertisementTemplate } from '../wire/advertisement-template';
 import type { AnswerGate } from './answer-gate';
-import { routeReason, type DecisionContext, type RouteInfo } from './decide';
-import type { IgnoreReason } from './reasons';
-import { OutputBatch, processBatch, ResponderCounters, syntheticSolicitations } from './responder';
-import type { Target } from './target-set';
+import { routeReason, type DecisionContext } from './decide';
+import { type RouteInfo } from '../model/target';
+import type { IgnoreReason } from '../model/reasons';
+import { OutputBatch, processBatch, syntheticSolicitations } from './responder';
+import { ResponderCounters } from '../model/counters';
+import type { Target } from '../model/target';
 import type { Solicitation } from './validate';
 import { SolicitationView, validateInPlace } from './validate-in-place';
 

@@ -1,6 +1,7 @@
 import { formatMac } from '../wire/address';
-import type { RouteInfo } from './decide';
-import { TargetSet, type Target } from './target-set';
+import type { RouteInfo } from '../model/target';
+import { TargetSet } from './target-set';
+import { type Target } from '../model/target';
 
 /**
  * `ndp-responder check`: pure evaluation of a snapshot of the host. The I/O side (src/check.ts)

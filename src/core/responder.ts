@@ -2,7 +2,7 @@ import { multicastMac, solicitedNodeAddress } from '../wire/address';
 import { encodeAdvertisementFrame, encodeSolicitationFrame } from '../wire/frame';
 import { NdOptionType } from '../wire/nd-options';
 import { decideAdvertisement, type Decision, type DecisionContext } from './decide';
-import { IGNORE_REASONS, type IgnoreReason } from './reasons';
+import { ResponderCounters } from '../model/counters';
 import { validateSolicitationFrame, type Solicitation } from './validate';
 
 /** Frames to send, packed back to back in one preallocated buffer (the shape sendmmsg wants). */
@@ -30,17 +30,6 @@ export class OutputBatch {
   get full(): boolean {
     return this.count >= this.capacity;
   }
-}
-
-/** Counters shared by logs and metrics; `ignored` is keyed by the closed reason list. */
-export class ResponderCounters {
-  received = 0;
-  advertised = 0;
-  sendFailures = 0;
-  readonly ignored: Record<IgnoreReason, number> = Object.fromEntries(IGNORE_REASONS.map((r) => [r, 0])) as Record<
-    IgnoreReason,
-    number
-  >;
 }
 
 /** Observer for per-frame outcomes (debug logs); only called when set. */

@@ -4,7 +4,7 @@
  * a string or allocating. A fixed number of entries; when full, the least recently seen source
  * is forgotten (exact LRU, a doubly linked list threaded through Int32Arrays).
  */
-import { AddressTable } from './address-table';
+import { AddressTable } from '../wire/address-table';
 import type { Rate } from './rate-limit';
 
 const NONE = -1;

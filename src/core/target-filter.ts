@@ -4,7 +4,7 @@
  */
 import { formatIpv6, multicastMac, solicitedNodeAddress } from '../wire/address';
 import { MAX_FILTER_TARGETS, type FilterOptions } from '../wire/bpf';
-import type { Target } from './target-set';
+import type { Target } from '../model/target';
 
 /** Number of leading bits `a` and `b` share, at most `limit`. */
 function commonBits(a: Uint8Array, b: Uint8Array, limit: number): number {

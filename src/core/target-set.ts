@@ -1,18 +1,6 @@
-import { AddressTable, addressWord, prefixWordMask } from './address-table';
+import type { Target } from '../model/target';
+import { AddressTable, addressWord, prefixWordMask } from '../wire/address-table';
 
-/** One configured target: a single address (/128) or a prefix. */
-export interface Target {
-  /** Network address, 16 bytes, host bits zero. */
-  readonly address: Uint8Array;
-  /** 0..128; 128 for a single address. */
-  readonly prefixLength: number;
-  /** How the user wrote it, normalised (e.g. "2001:db8::a:71a0/125"); used in logs. */
-  readonly text: string;
-  /** Interface the target must be routed out of, overriding the global `--via` (Docker bridges). */
-  readonly via?: string | undefined;
-  /** Free-form origin for logs: "static", "docker:NAME/CONTAINER". */
-  readonly origin?: string | undefined;
-}
 
 const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 

@@ -7,7 +7,7 @@
  * reason. The fast-path property test checks that on thousands of mutated frames.
  */
 import { MAX_ND_OPTIONS, NdOptionType } from '../wire/nd-options';
-import type { IgnoreReason } from './reasons';
+import type { IgnoreReason } from '../model/reasons';
 
 /** Offsets (into the buffer given to {@link validateInPlace}) of what decisions need. */
 export class SolicitationView {

@@ -2,7 +2,7 @@ import { WireError } from '../wire/errors';
 import { decodeSolicitationFrame } from '../wire/frame';
 import { equalBytes, isMulticast, isSolicitedNodeMulticast, isUnspecified } from '../wire/address';
 import { findLinkLayerAddress, NdOptionType } from '../wire/nd-options';
-import type { IgnoreReason } from './reasons';
+import type { IgnoreReason } from '../model/reasons';
 
 /** A Neighbour Solicitation that passed RFC 4861 §7.1.1, reduced to what decisions need. */
 export interface Solicitation {

@@ -1,5 +1,5 @@
-import type { Target } from '../core/target-set';
-import type { Logger } from '../log';
+import type { Target } from '../model/target';
+import type { Logger } from './log';
 import { encodeRouteChangeRequest, RouteProtocol } from '../wire/rtnetlink';
 import type { HostWatcher } from './host-watcher';
 import { NetlinkRequestError } from './rtnetlink-client';

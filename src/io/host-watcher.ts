@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
-import type { RouteInfo } from '../core/decide';
-import { AddressTable } from '../core/address-table';
-import type { Target } from '../core/target-set';
+import type { RouteInfo } from '../model/target';
+import { AddressTable } from '../wire/address-table';
+import type { Target } from '../model/target';
 import { isLinkLocal } from '../wire/address';
 import {
   encodeAddressDumpRequest, encodeLinkDumpRequest, encodeNeighbourDumpRequest, encodeRouteGetRequest, InterfaceFlags, NeighbourFlags,

@@ -1,9 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { CONFLICT_KINDS, type ConflictKind } from '../core/conflict';
-import { IGNORE_REASONS } from '../core/reasons';
-import type { ResponderCounters } from '../core/responder';
-import type { ListenAddress } from '../config/listen';
+import { CONFLICT_KINDS, type ConflictKind } from '../model/counters';
+import { IGNORE_REASONS } from '../model/reasons';
+import type { ResponderCounters } from '../model/counters';
+import type { ListenAddress } from '../model/settings';
 
 /** What the metrics read at scrape time; the daemon implements it. Nothing is counted twice. */
 export interface MetricsSource {

@@ -1,5 +1,5 @@
 import { request, type ClientRequest, type IncomingMessage } from 'node:http';
-import { UserError } from '../config/errors';
+import { UserError } from '../model/errors';
 
 /** Engine endpoint used when neither `--docker-host` nor `DOCKER_HOST` is given. */
 export const DEFAULT_DOCKER_HOST = 'unix:///var/run/docker.sock';

@@ -1,5 +1,5 @@
-import type { Target } from '../core/target-set';
-import type { Logger } from '../log';
+import type { Target } from '../model/target';
+import type { Logger } from '../io/log';
 import { DockerClient, type DockerApi, type DockerEndpoint, type EventStream } from './docker-api';
 import { dockerTargets, isRelevantEvent, listingKey, type DockerListing, type DockerSelection, type DockerTarget } from './docker-targets';
 

@@ -1,5 +1,5 @@
-import type { Target } from '../core/target-set';
-import { parseTarget } from '../config/targets';
+import type { Target } from '../model/target';
+import { parseTarget } from '../core/parse-target';
 
 /** Which Docker networks to follow: named ones (`--docker-network`), or every IPv6 bridge (`--docker`). */
 export interface DockerSelection {

@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createScenario, type Scenario } from '../../src/lab/topology';
-import type { BenchResult } from '../../src/bench/report';
+import type { BenchResult } from '../../src/loadgen/report';
 import { DaemonProcess } from '../helpers/daemon-process';
 import { isRoot, runCli } from '../helpers/lab-tools';
 

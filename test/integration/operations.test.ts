@@ -104,7 +104,7 @@ describe('--config, SIGHUP reload, metrics, rate limits and conflicts on real pa
     // Probes for the removed target may be dropped by the kernel filter before they are counted.
     assert.ok(delta('ndp_responder_solicitations_received_total') >= 1);
     assert.equal(after(ignored('bad-checksum')), 0);
-    const { IGNORE_REASONS } = await import('../../src/core/reasons');
+    const { IGNORE_REASONS } = await import('../../src/model/reasons');
     const allIgnored = IGNORE_REASONS.reduce((sum, reason) => sum + after(ignored(reason)), 0);
     assert.equal(after('ndp_responder_solicitations_received_total'), after('ndp_responder_advertisements_sent_total') + allIgnored, 'every NS is answered or ignored with a reason');
     assert.equal(after('ndp_responder_link_up'), 1);

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { UserError } from '../../src/config/errors';
-import { AnswerMatcher, ProbeIndex } from '../../src/bench/matcher';
-import { parseBenchOptions, parseSources, type RawBenchOptions } from '../../src/bench/options';
-import { KEY_LENGTH, addressAt, buildProbePlan, type PlanInput } from '../../src/bench/probe-plan';
+import { UserError } from '../../src/model/errors';
+import { AnswerMatcher, ProbeIndex } from '../../src/loadgen/matcher';
+import { parseBenchOptions, parseSources, type RawBenchOptions } from '../../src/loadgen/options';
+import { KEY_LENGTH, addressAt, buildProbePlan, type PlanInput } from '../../src/loadgen/probe-plan';
 import { ALL_NODES, formatIpv6, formatMac, parseIpv6, parseMac } from '../../src/wire/address';
 import { decodeSolicitationFrame, encodeAdvertisementFrame } from '../../src/wire/frame';
 import { findLinkLayerAddress, NdOptionType } from '../../src/wire/nd-options';

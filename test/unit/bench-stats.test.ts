@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { cdfPoints, formatMicroseconds, percentile, summarizeLatency } from '../../src/bench/stats';
-import { derivedFields, formatReport, type BenchResult } from '../../src/bench/report';
+import { cdfPoints, formatMicroseconds, percentile, summarizeLatency } from '../../src/loadgen/stats';
+import { derivedFields, formatReport, type BenchResult } from '../../src/loadgen/report';
 
 describe('bench statistics', () => {
   it('takes nearest-rank percentiles', () => {

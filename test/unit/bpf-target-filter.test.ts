@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { kernelTargetFilter } from '../../src/core/target-filter';
 import { TargetSet } from '../../src/core/target-set';
-import { parseTarget } from '../../src/config/targets';
+import { parseTarget } from '../../src/core/parse-target';
 import { multicastMac, parseIpv6, solicitedNodeAddress } from '../../src/wire/address';
 import { BPF_MAXINSNS, MAX_FILTER_TARGETS, solicitationFilter, validateFilter } from '../../src/wire/bpf';
 import { encodeSolicitationFrame } from '../../src/wire/frame';

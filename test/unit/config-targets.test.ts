@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseTarget } from '../../src/config/targets';
-import { UserError } from '../../src/config/errors';
+import { parseTarget } from '../../src/core/parse-target';
+import { UserError } from '../../src/model/errors';
 import { parseRunOptions } from '../../src/config/run-options';
 
 const good: [string, string, number][] = [

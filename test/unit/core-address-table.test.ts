@@ -5,9 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { AddressTable, prefixWordMask } from '../../src/core/address-table';
-import { TargetSet, addressKey, networkAddress, type Target } from '../../src/core/target-set';
-import { parseTarget } from '../../src/config/targets';
+import { AddressTable, prefixWordMask } from '../../src/wire/address-table';
+import { TargetSet, addressKey, networkAddress } from '../../src/core/target-set';
+import { type Target } from '../../src/model/target';
+import { parseTarget } from '../../src/core/parse-target';
 import { parseIpv6 } from '../../src/wire/address';
 import { randomBytes, seededRandom, type Random } from '../fixtures/random';
 

@@ -1,10 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decideAdvertisement, type DecisionContext, type RouteInfo } from '../../src/core/decide';
-import { OutputBatch, processBatch, ResponderCounters } from '../../src/core/responder';
-import { TargetSet, addressKey, type Target } from '../../src/core/target-set';
+import { decideAdvertisement, type DecisionContext } from '../../src/core/decide';
+import { type RouteInfo } from '../../src/model/target';
+import { OutputBatch, processBatch } from '../../src/core/responder';
+import { ResponderCounters } from '../../src/model/counters';
+import { TargetSet, addressKey } from '../../src/core/target-set';
+import { type Target } from '../../src/model/target';
 import { validateSolicitationFrame, type Solicitation } from '../../src/core/validate';
-import { parseTarget } from '../../src/config/targets';
+import { parseTarget } from '../../src/core/parse-target';
 import { formatIpv6, formatMac, parseIpv6, parseMac, solicitedNodeAddress, multicastMac } from '../../src/wire/address';
 import { decodeAdvertisementFrame, encodeSolicitationFrame, type SolicitationFrameFields } from '../../src/wire/frame';
 import { findLinkLayerAddress, NdOptionType } from '../../src/wire/nd-options';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { checkExitCode, evaluateHost, formatReport, type CheckResult, type HostFacts } from '../../src/core/host-checks';
-import type { RouteInfo } from '../../src/core/decide';
-import { parseTarget } from '../../src/config/targets';
+import type { RouteInfo } from '../../src/model/target';
+import { parseTarget } from '../../src/core/parse-target';
 import { parseIpv6 } from '../../src/wire/address';
 
 const PREFIX = parseTarget('2001:db8::a:71a0/125');

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MAX_GROUP_JOINS, multicastPlan } from '../../src/core/target-filter';
-import { parseTarget } from '../../src/config/targets';
+import { parseTarget } from '../../src/core/parse-target';
 import { formatMac } from '../../src/wire/address';
 
 test('multicast plan: one solicited-node group per distinct low 24 bits, with its 33:33:ff MAC', () => {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TargetSet } from '../../src/core/target-set';
-import { parseTarget } from '../../src/config/targets';
+import { parseTarget } from '../../src/core/parse-target';
 import { parseIpv6 } from '../../src/wire/address';
 
 const set = new TargetSet(

@@ -9,8 +9,8 @@ import { DockerApiError, DockerClient, parseDockerHost } from '../../src/sources
 import { DockerSource } from '../../src/sources/docker-source';
 import { parseDockerOptions } from '../../src/config/docker-options';
 import { parseRunOptions } from '../../src/config/run-options';
-import { UserError } from '../../src/config/errors';
-import type { Target } from '../../src/core/target-set';
+import { UserError } from '../../src/model/errors';
+import type { Target } from '../../src/model/target';
 import { CONTAINERS_ONE, CONTAINERS_TWO, EVENT_STREAM, NETWORKS_ONE, NETWORKS_TWO } from '../fixtures/docker-engine';
 
 const dir = mkdtempSync(join(tmpdir(), 'ndp-docker-unit-'));

@@ -1,8 +1,8 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Server } from 'node:http';
-import { IGNORE_REASONS } from '../../src/core/reasons';
-import { ResponderCounters } from '../../src/core/responder';
+import { IGNORE_REASONS } from '../../src/model/reasons';
+import { ResponderCounters } from '../../src/model/counters';
 import { createMetrics, serveMetrics } from '../../src/io/metrics-server';
 
 function source() {

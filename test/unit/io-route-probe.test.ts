@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { routeProbeAddress } from '../../src/io/host-watcher';
-import { parseTarget } from '../../src/config/targets';
+import { parseTarget } from '../../src/core/parse-target';
 import { formatIpv6 } from '../../src/wire/address';
 
 const cases: [string, string][] = [

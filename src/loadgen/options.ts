@@ -1,6 +1,6 @@
 /** `ndp-responder bench` options, validated once at the boundary (exit 2 on any mistake). */
-import { UserError } from '../config/errors';
-import { parseTarget } from '../config/targets';
+import { UserError } from '../model/errors';
+import { parseTarget } from '../core/parse-target';
 import { PROBE_MODES, type AddressRange, type ProbeMode } from './probe-plan';
 
 /** Hard caps: every run is bounded in count and time whatever the flags say. */

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
-import { ExitCode, UserError } from '../config/errors';
+import { ExitCode, UserError } from '../model/errors';
 import { advertisementFilter } from '../wire/bpf';
 import { decodeAdvertisementFrame } from '../wire/frame';
 import { findLinkLayerAddress } from '../wire/nd-options';

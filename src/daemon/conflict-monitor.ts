@@ -1,11 +1,12 @@
 import { performance } from 'node:perf_hooks';
-import { advertisementConflict, CONFLICT_KINDS, type ConflictKind } from '../core/conflict';
+import { advertisementConflict } from '../core/conflict';
+import { CONFLICT_KINDS, type ConflictKind } from '../model/counters';
 import { AnswerRateLimiter } from '../core/rate-limit';
 import type { TargetSet } from '../core/target-set';
-import type { Logger } from '../log';
+import type { Logger } from '../io/log';
 import { formatIpv6, formatMac } from '../wire/address';
 import { advertisementFilter } from '../wire/bpf';
-import { META_WORDS, openPacketSocket, type PacketSocket } from './native';
+import { META_WORDS, openPacketSocket, type PacketSocket } from '../io/native';
 
 /** What the monitor needs from the daemon, read when a frame arrives. */
 export interface ConflictContext {

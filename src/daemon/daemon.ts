@@ -1,41 +1,28 @@
 import { performance } from 'node:perf_hooks';
-import { RateLimitGate } from './core/answer-gate';
-import type { DecisionContext, RouteInfo, SourceMode } from './core/decide';
-import { DEFAULT_RATE_LIMITS, type RateLimitSettings } from './core/rate-limit';
-import { routeReason } from './core/decide';
-import { FastResponder, warmUpFastResponder } from './core/fast-responder';
-import { OutputBatch, processBatch, ResponderCounters, warmUpResponder, type DecisionObserver } from './core/responder';
-import { kernelTargetFilter, multicastPlan } from './core/target-filter';
-import { TargetSet, type Target } from './core/target-set';
-import { ExitCode, UserError } from './config/errors';
-import { ConflictMonitor } from './io/conflict-monitor';
-import { HostConfigurator } from './io/host-config';
-import { sysctlFailures } from './core/host-checks';
-import { readIpv6Conf } from './io/sysctl';
-import { Announcer } from './io/announcer';
-import { HostWatcher, type LinkInfo } from './io/host-watcher';
-import { now, type NativeError } from './io/native';
-import { PacketLink, type LinkBinding } from './io/packet-link';
-import type { Logger } from './log';
-import { formatIpv6, formatMac } from './wire/address';
-import { solicitationFilter } from './wire/bpf';
-
-/** Validated options of `ndp-responder run`. */
-export interface DaemonOptions {
-  readonly interface: string;
-  readonly targets: readonly Target[];
-  readonly via: string | undefined;
-  readonly configureHost: boolean;
-  readonly source: SourceMode;
-  readonly router: boolean;
-  readonly override: boolean;
-  /** `--wait-for-interface`: a missing uplink is waited for (rtnetlink event) instead of exit 3. */
-  readonly waitForInterface?: boolean;
-  /** `--announce`: warm the router's cache for each new single-address target. */
-  readonly announce?: boolean;
-  /** Answer rate limits; DEFAULT_RATE_LIMITS when absent. */
-  readonly rateLimits?: RateLimitSettings;
-}
+import { RateLimitGate } from '../core/answer-gate';
+import type { DecisionContext } from '../core/decide';
+import type { RouteInfo } from '../model/target';
+import { DEFAULT_RATE_LIMITS } from '../core/rate-limit';
+import { routeReason } from '../core/decide';
+import { FastResponder, warmUpFastResponder } from '../core/fast-responder';
+import { OutputBatch, processBatch, warmUpResponder, type DecisionObserver } from '../core/responder';
+import { ResponderCounters } from '../model/counters';
+import { kernelTargetFilter, multicastPlan } from '../core/target-filter';
+import { TargetSet } from '../core/target-set';
+import { type Target } from '../model/target';
+import type { DaemonOptions } from '../config/run-options';
+import { ExitCode, UserError } from '../model/errors';
+import { ConflictMonitor } from './conflict-monitor';
+import { HostConfigurator } from '../io/host-config';
+import { sysctlFailures } from '../core/host-checks';
+import { readIpv6Conf } from '../io/sysctl';
+import { Announcer } from './announcer';
+import { HostWatcher, type LinkInfo } from '../io/host-watcher';
+import { now, type NativeError } from '../io/native';
+import { PacketLink, type LinkBinding } from '../io/packet-link';
+import type { Logger } from '../io/log';
+import { formatIpv6, formatMac } from '../wire/address';
+import { solicitationFilter } from '../wire/bpf';
 
 const RECEIVE_BATCH = 64;
 const REOPEN_RETRY_MS = 1000;

@@ -1,14 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { startCapture } from './lab/capture';
-import { ND_CAPTURE_FILTER, summarizeNd } from './lab/nd-summary';
-import { ping } from './lab/ping';
-import { flushNeighbours } from './lab/neighbours';
-import { runNdisc6 } from './lab/ndisc';
-import { createScenario, destroyAllScenarios, type Scenario } from './lab/topology';
-import { UserError, ExitCode } from './config/errors';
+import { startCapture } from './capture';
+import { ND_CAPTURE_FILTER, summarizeNd } from './nd-summary';
+import { ping } from './ping';
+import { flushNeighbours } from './neighbours';
+import { runNdisc6 } from './ndisc';
+import { createScenario, destroyAllScenarios, type Scenario } from './topology';
+import { UserError, ExitCode } from '../model/errors';
 
-const CLI = join(__dirname, '..', '..', 'bin', 'ndp-responder.js');
+const CLI = join(__dirname, '..', '..', '..', 'bin', 'ndp-responder.js');
 
 function say(line = ''): void {
   process.stdout.write(`${line}\n`);

@@ -1,11 +1,6 @@
 import pino from 'pino';
+import type { LogFormat, LogLevel } from '../model/settings';
 
-/** Log levels accepted by `--log-level`. */
-export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
-/** One of {@link LOG_LEVELS}. */
-export type LogLevel = (typeof LOG_LEVELS)[number];
-/** Output formats accepted by `--log-format`. */
-export type LogFormat = 'json' | 'pretty';
 /** The logger type used across the daemon. */
 export type Logger = pino.Logger;
 

@@ -1,14 +1,14 @@
 import { readFileSync } from 'node:fs';
-import { checkExitCode, evaluateHost, formatReport, type HostFacts, type ProxyEntryFacts, type UplinkFacts } from './core/host-checks';
-import type { RouteInfo } from './core/decide';
-import type { Target } from './core/target-set';
-import { ExitCode, UserError } from './config/errors';
-import { parseConfigText } from './config/file';
-import { effectiveCapabilities } from './config/run-options';
-import { parseTarget } from './config/targets';
-import { HostWatcher } from './io/host-watcher';
-import { readIpv6Conf } from './io/sysctl';
-import { formatIpv6 } from './wire/address';
+import { checkExitCode, evaluateHost, formatReport, type HostFacts, type ProxyEntryFacts, type UplinkFacts } from '../core/host-checks';
+import type { RouteInfo } from '../model/target';
+import type { Target } from '../model/target';
+import { ExitCode, UserError } from '../model/errors';
+import { parseConfigText } from '../config/file';
+import { effectiveCapabilities } from '../config/run-options';
+import { parseTarget } from '../core/parse-target';
+import { HostWatcher } from '../io/host-watcher';
+import { readIpv6Conf } from '../io/sysctl';
+import { formatIpv6 } from '../wire/address';
 
 /** Raw options of `ndp-responder check` as commander hands them over. */
 export interface RawCheckOptions {

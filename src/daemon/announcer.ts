@@ -1,6 +1,6 @@
 import { ANNOUNCE_COUNT, ANNOUNCE_INTERVAL_MS, announcementFrame } from '../core/announcement';
-import type { Target } from '../core/target-set';
-import type { Logger } from '../log';
+import type { Target } from '../model/target';
+import type { Logger } from '../io/log';
 import { formatIpv6 } from '../wire/address';
 import { encodeSolicitationFrame } from '../wire/frame';
 

@@ -1,6 +1,6 @@
 /** `ndp-responder bench`: options → plan → generator → report. */
 import { randomFillSync } from 'node:crypto';
-import { ExitCode, UserError } from '../config/errors';
+import { ExitCode, UserError } from '../model/errors';
 import { isNativeError } from '../io/native';
 import { formatIpv6 } from '../wire/address';
 import { runGenerator, type GeneratorOutcome } from './generator';

@@ -3,17 +3,17 @@
  * Kept apart from daemon.ts so the packet path's module stays small.
  */
 import type { Server } from 'node:http';
-import { ExitCode, UserError } from './config/errors';
-import type { ListenAddress } from './config/listen';
-import { loadRunConfig, type CommandLine } from './config/load';
-import type { RunConfig } from './config/run-options';
-import type { Target } from './core/target-set';
+import { ExitCode, UserError } from '../model/errors';
+import type { ListenAddress } from '../model/settings';
+import { loadRunConfig, type CommandLine } from '../config/load';
+import type { RunConfig } from '../config/run-options';
+import type { Target } from '../model/target';
 import type { Daemon } from './daemon';
-import type { Logger } from './log';
+import type { Logger } from '../io/log';
 
 /** Serve `/metrics` for `daemon` on `listen`; exit 3 (environment) when the address cannot be bound. */
 export async function startMetrics(daemon: Daemon, listen: ListenAddress, log: Logger): Promise<Server> {
-  const { createMetrics, serveMetrics } = await import('./io/metrics-server');
+  const { createMetrics, serveMetrics } = await import('../io/metrics-server');
   const { registry, latency } = createMetrics({
     counters: daemon.counters,
     get conflicts() { return daemon.conflictMonitor.counts; },

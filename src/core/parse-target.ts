@@ -1,6 +1,6 @@
 import { Address4, Address6 } from 'ip-address';
-import type { Target } from '../core/target-set';
-import { UserError } from './errors';
+import type { Target } from '../model/target';
+import { UserError } from '../model/errors';
 
 function bytesOf(address: Address6): Uint8Array {
   return Uint8Array.from(address.toUnsignedByteArray());
