@@ -4,9 +4,8 @@ import type { DecisionContext } from '../core/decide';
 import type { RouteInfo } from '../model/target';
 import { DEFAULT_RATE_LIMITS } from '../core/rate-limit';
 import { routeReason } from '../core/decide';
-import { FastResponder, warmUpFastResponder } from '../core/fast-responder';
-import { OutputBatch, processBatch, warmUpResponder, type DecisionObserver } from '../core/responder';
-import { ResponderCounters } from '../model/counters';
+import type { ResponderCounters } from '../model/counters';
+import { AnswerLoop } from './answer-loop';
 import { kernelTargetFilter, multicastPlan } from '../core/target-filter';
 import { TargetSet } from '../core/target-set';
 import { type Target } from '../model/target';
@@ -18,13 +17,12 @@ import { sysctlFailures } from '../core/host-checks';
 import { readIpv6Conf } from '../io/sysctl';
 import { Announcer } from './announcer';
 import { HostWatcher, type LinkInfo } from '../io/host-watcher';
-import { now, type NativeError } from '../io/native';
+import type { NativeError } from '../io/native';
 import { PacketLink, type LinkBinding } from '../io/packet-link';
 import type { Logger } from '../io/log';
 import { formatIpv6, formatMac } from '../wire/address';
 import { solicitationFilter } from '../wire/bpf';
 
-const RECEIVE_BATCH = 64;
 const REOPEN_RETRY_MS = 1000;
 
 function describeOpenError(error: unknown, ifname: string): UserError {
@@ -37,13 +35,10 @@ function describeOpenError(error: unknown, ifname: string): UserError {
 
 /** The running responder: wires the host watcher, the packet link and the pure core together. */
 export class Daemon {
-  readonly counters = new ResponderCounters();
   private readonly watcher = new HostWatcher();
   private readonly link: PacketLink;
   private readonly configurator: HostConfigurator;
   private readonly announcer: Announcer;
-  private readonly out = new OutputBatch(RECEIVE_BATCH);
-  private readonly fast = new FastResponder();
   private readonly context: DecisionContext;
   private targets: TargetSet;
   private uplink: LinkInfo | undefined;
@@ -55,15 +50,15 @@ export class Daemon {
   /** Rate limits and DAD-conflict reports, consulted by processBatch before each answer. */
   readonly gate: RateLimitGate;
   readonly conflictMonitor: ConflictMonitor;
-  /** Called with the receive-to-send latency in seconds of each batch that was answered (metrics). */
-  onAnswered: ((seconds: number) => void) | undefined;
+  /** The hot loop: pipeline, output batch and counters. */
+  readonly answers: AnswerLoop;
 
   constructor(
     private options: DaemonOptions,
     private readonly log: Logger,
   ) {
     this.targets = new TargetSet(options.targets);
-    this.link = new PacketLink((data, count, meta) => this.onFrames(data, count, meta), (e) => this.onLinkError(e));
+    this.link = new PacketLink((data, count, meta) => this.answers.onFrames(data, count, meta), (e) => this.onLinkError(e));
     this.configurator = new HostConfigurator(this.watcher, log.child({ module: 'host' }));
     this.announcer = new Announcer(
       {
@@ -91,6 +86,7 @@ export class Daemon {
       isOwnAddress: (address) => this.watcher.isOwnAddress(address),
       routeOf: (target) => this.watcher.routeOf(target),
     };
+    this.answers = new AnswerLoop(this.context, this.gate, (bytes, lengths, count) => this.link.sendBatch(bytes, lengths, count), log.child({ module: 'answer' }));
   }
 
   /** Start: learn the host, configure it if asked, open the uplink. Throws UserError on bad environment. */
@@ -128,17 +124,7 @@ export class Daemon {
       },
       'started',
     );
-    const first = this.targets.targets[0];
-    // The warm-up's synthetic solicitations must neither spend tokens nor count as DAD conflicts.
-    this.gate.bypass = true;
-    if (first !== undefined) {
-      // The reference path only runs at debug level; its warm-up allocates ~30 MB of garbage,
-      // which grows the young generation (RSS) for good, so it is skipped otherwise.
-      if (this.log.isLevelEnabled('debug')) warmUpResponder(this.context, first.address);
-      const spareGate = new RateLimitGate(this.options.rateLimits ?? DEFAULT_RATE_LIMITS, performance.now());
-      warmUpFastResponder(this.fast, this.context, first.address, 20_000, spareGate);
-    }
-    this.gate.bypass = false;
+    this.answers.warmUp(this.targets.targets[0]?.address, this.options.rateLimits);
     void this.warnKernelProxies();
     if (this.options.announce === true) for (const target of this.targets.targets) this.announcer.announce(target);
     this.warnSysctls();
@@ -156,13 +142,13 @@ export class Daemon {
     await this.configurator.undo().catch(() => undefined);
     this.watcher.stop();
     this.log.info(
-      { received: this.counters.received, advertised: this.counters.advertised, ignored: this.nonZeroIgnored() },
+      { received: this.answers.counters.received, advertised: this.answers.counters.advertised, ignored: this.nonZeroIgnored() },
       'stopped',
     );
   }
 
   private nonZeroIgnored(): Record<string, number> {
-    return Object.fromEntries(Object.entries(this.counters.ignored).filter(([, n]) => n > 0));
+    return Object.fromEntries(Object.entries(this.answers.counters.ignored).filter(([, n]) => n > 0));
   }
 
   private async configureHost(): Promise<void> {
@@ -227,6 +213,11 @@ export class Daemon {
     this.replaceTargets(next.targets);
     // A new via can make a kept target (un)answerable: say so, as on a route change.
     this.reviewTargets();
+  }
+
+  /** Received, answered and ignored frames (logs, metrics). */
+  get counters(): ResponderCounters {
+    return this.answers.counters;
   }
 
   /** Whether the uplink socket is open (metrics). */
@@ -327,46 +318,8 @@ export class Daemon {
     }
   }
 
-  private onFrames(data: Uint8Array, count: number, meta: Uint32Array): void {
-    const observe = this.log.isLevelEnabled('debug') ? this.observer() : undefined;
-    this.gate.nowMs = performance.now();
-    // The fast path makes the same decisions without allocating; the reference path feeds debug logs.
-    const queued =
-      observe === undefined
-        ? this.fast.process(data, count, meta, this.context, this.out, this.counters)
-        : processBatch(data, count, meta, this.context, this.out, this.counters, observe);
-    if (queued > 0) {
-      try {
-        const sent = this.link.sendBatch(this.out.bytes, this.out.lengths, this.out.count);
-        this.counters.advertised += sent;
-        if (observe !== undefined || this.onAnswered !== undefined) {
-          const latencyUs = receiveToSendMicros(meta);
-          this.onAnswered?.(latencyUs / 1e6);
-          if (observe !== undefined) this.log.debug({ latencyUs }, 'SENT');
-        }
-        this.counters.sendFailures += this.out.count - sent;
-      } catch (error) {
-        this.counters.sendFailures += this.out.count;
-        this.log.debug({ code: (error as NativeError).code }, 'SEND-FAILED');
-      }
-    }
-    this.out.reset();
-  }
-
-  private observer(): DecisionObserver {
-    return (ns, decision) => {
-      const who = ns === undefined ? undefined : `who-has ${formatIpv6(ns.target)} tell ${formatIpv6(ns.source)}`;
-      if (decision.action === 'ignore') this.log.debug({ ns: who, reason: decision.reason }, 'IGNORE');
-      else this.log.debug({ ns: who, target: decision.target.text, to: formatIpv6(decision.frame.ipv6Destination), solicited: decision.frame.advertisement.solicited }, 'RESPOND');
-    };
-  }
 }
 
-/** Microseconds from the kernel's receive timestamp of the batch's first frame to now. */
-function receiveToSendMicros(meta: Uint32Array): number {
-  const t = now();
-  return Math.round(((t.sec - meta[2]!) * 1e9 + (t.nsec - meta[3]!)) / 1000);
-}
 
 function sameMac(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
   if (a === undefined || b === undefined) return a === b;

@@ -21,7 +21,7 @@ export async function startMetrics(daemon: Daemon, listen: ListenAddress, log: L
     get targetCount() { return daemon.currentTargets.length; },
     get rateLimitedSources() { return daemon.gate.limiter.trackedSources; },
   });
-  daemon.onAnswered = (seconds) => latency.observe(seconds);
+  daemon.answers.onAnswered = (seconds) => latency.observe(seconds);
   let server: Server;
   try {
     server = await serveMetrics(registry, listen);
