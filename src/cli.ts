@@ -2,13 +2,10 @@ import { Command, CommanderError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExitCode, UserError } from './model/errors';
-import { loadRunConfig, type CommandLine } from './config/load';
-import { checkEnvironment, type RawRunOptions, type RunConfig } from './config/run-options';
+import type { CommandLine } from './config/load';
+import type { RawRunOptions } from './config/run-options';
 import type { RawCheckOptions } from './daemon/check';
-import { createLogger, defaultLogFormat } from './io/log';
 import { LOG_LEVELS } from './model/settings';
-
-const STOP_DEADLINE_MS = 800;
 
 function packageVersion(): string {
   try {
@@ -33,50 +30,6 @@ function fail(message: string, code: number): never {
 function commandLineOf(raw: RawRunOptions & { config?: string }, command: Command): CommandLine {
   const explicit = new Set(command.options.map((o) => o.attributeName()).filter((name) => command.getOptionValueSource(name) === 'cli'));
   return { values: raw as CommandLine['values'], explicit, configFile: raw.config };
-}
-
-async function runCommand(raw: RawRunOptions, command: Command): Promise<void> {
-  const commandLine = commandLineOf(raw, command);
-  const config = loadRunConfig(commandLine);
-  checkEnvironment(config.daemon);
-  const log = createLogger(config.logLevel, config.logFormat ?? defaultLogFormat());
-  const { Daemon } = await import('./daemon/daemon');
-  const daemon = new Daemon(config.daemon, log.child({ module: 'daemon' }));
-  let stopping = false;
-  let started = false;
-  let docker: { stop(): void } | undefined;
-  const followDockerFor = async (next: RunConfig): Promise<void> => {
-    docker?.stop();
-    docker = undefined;
-    if (next.docker === undefined || stopping) return;
-    const { followDocker } = await import('./sources/docker-source');
-    docker = followDocker(next.docker, next.daemon.targets, (targets) => daemon.replaceTargets(targets), log.child({ module: 'docker' }));
-  };
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'stopping');
-    const deadline = setTimeout(() => process.exit(ExitCode.Ok), STOP_DEADLINE_MS);
-    docker?.stop();
-    void daemon.stop().finally(() => {
-      clearTimeout(deadline);
-      process.exit(ExitCode.Ok);
-    });
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
-  const { reloadOnSighup, startMetrics, withDockerTargets } = await import('./daemon/operations');
-  reloadOnSighup(commandLine, (next) => {
-    if (!started || stopping) return;
-    log.level = next.logLevel;
-    // Docker targets stay until the restarted Docker source lists them again.
-    daemon.reconfigure(withDockerTargets(next, daemon.currentTargets));
-    void followDockerFor(next);
-  }, log.child({ module: 'config' }));
-  if (config.metricsListen !== undefined) await startMetrics(daemon, config.metricsListen, log.child({ module: 'metrics' }));
-  await daemon.start();
-  started = true;
-  await followDockerFor(config);
 }
 
 function buildProgram(): Command {
@@ -105,7 +58,10 @@ function buildProgram(): Command {
     .option('--metrics-listen <HOST:PORT>', 'serve Prometheus metrics at http://HOST:PORT/metrics')
     .option('--rate-limit-per-source <N/s>', 'answers per second to one solicitation source, burst 2×N (default 100/s; 0: no limit)')
     .option('--rate-limit-global <N/s>', 'answers per second in all, burst 2×N (default 10000/s; 0: no limit)')
-    .action((options: RawRunOptions, command: Command) => runCommand(options, command));
+    .action(async (options: RawRunOptions, command: Command) => {
+      const { runDaemon } = await import('./daemon/run');
+      await runDaemon(commandLineOf(options, command));
+    });
   program
     .command('check')
     .description('check the host for what the responder needs; prints each problem with its fix, exits 1 if one would stop it')

@@ -1,9 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
 import type { RateLimitSettings } from '../core/rate-limit';
 import type { SourceMode, Target } from '../model/target';
 import { LOG_LEVELS, type LogFormat, type LogLevel } from '../model/settings';
 import { parseDockerOptions, wantsDocker, type DockerOptions, type RawDockerOptions } from './docker-options';
-import { ExitCode, UserError } from '../model/errors';
+import { UserError } from '../model/errors';
 import type { ListenAddress } from '../model/settings';
 import { parseOperationsOptions, type RawOperationsOptions } from './operations';
 import { isInterfaceName } from './schema';
@@ -97,33 +96,4 @@ export function parseRunOptions(raw: RawRunOptions): RunConfig {
     docker,
     metricsListen: operations.metricsListen,
   };
-}
-
-const CAP_NET_ADMIN = 12;
-const CAP_NET_RAW = 13;
-
-/** Effective capability set of this process, from /proc/self/status. */
-export function effectiveCapabilities(): bigint {
-  try {
-    const status = readFileSync('/proc/self/status', 'utf8');
-    const match = /^CapEff:\s*([0-9a-f]+)$/m.exec(status);
-    return match === null ? 0n : BigInt(`0x${match[1]}`);
-  } catch {
-    return 0n;
-  }
-}
-
-/** Fail early (exit 3) when the interface is missing or the process lacks the capabilities it needs. */
-export function checkEnvironment(options: DaemonOptions): void {
-  if (options.waitForInterface !== true && !existsSync(`/sys/class/net/${options.interface}`)) {
-    throw new UserError(`interface ${options.interface} not found`, ExitCode.Environment);
-  }
-  const caps = effectiveCapabilities();
-  const has = (bit: number): boolean => (caps & (1n << BigInt(bit))) !== 0n;
-  if (!has(CAP_NET_RAW)) {
-    throw new UserError('missing privileges: needs CAP_NET_RAW (and CAP_NET_ADMIN); run as root or grant the capabilities', ExitCode.Environment);
-  }
-  if (options.configureHost && !has(CAP_NET_ADMIN)) {
-    throw new UserError('missing privileges: --configure-host needs CAP_NET_ADMIN', ExitCode.Environment);
-  }
 }

@@ -1,4 +1,5 @@
 import { formatMac } from '../wire/address';
+import { Capability, hasCapability } from './privileges';
 import type { RouteInfo } from '../model/target';
 import { TargetSet } from './target-set';
 import { type Target } from '../model/target';
@@ -55,8 +56,6 @@ export interface HostFacts {
   readonly capabilities: bigint;
 }
 
-const CAP_NET_ADMIN = 12n;
-const CAP_NET_RAW = 13n;
 
 const result = (status: CheckStatus, check: string, message: string, fixes: readonly string[] = []): CheckResult => ({ status, check, message, fixes });
 
@@ -155,13 +154,13 @@ function checkProxyEntries(facts: HostFacts): CheckResult[] {
 }
 
 function checkCapabilities(capabilities: bigint): CheckResult {
-  const has = (bit: bigint): boolean => (capabilities & (1n << bit)) !== 0n;
+  const has = (bit: number): boolean => hasCapability(capabilities, bit);
   const grant = [
     'run as root, or with the shipped unit (AmbientCapabilities=CAP_NET_RAW CAP_NET_ADMIN)',
     'or: setpriv --inh-caps=+net_raw,+net_admin --ambient-caps=+net_raw,+net_admin ndp-responder run ...',
   ];
-  if (!has(CAP_NET_RAW)) return result('fail', 'capabilities', 'this process lacks CAP_NET_RAW: `run` would exit 3 (no packet socket)', grant);
-  if (!has(CAP_NET_ADMIN)) return result('warn', 'capabilities', 'CAP_NET_RAW, but no CAP_NET_ADMIN: --configure-host would fail', grant);
+  if (!has(Capability.NetRaw)) return result('fail', 'capabilities', 'this process lacks CAP_NET_RAW: `run` would exit 3 (no packet socket)', grant);
+  if (!has(Capability.NetAdmin)) return result('warn', 'capabilities', 'CAP_NET_RAW, but no CAP_NET_ADMIN: --configure-host would fail', grant);
   return result('ok', 'capabilities', 'CAP_NET_RAW and CAP_NET_ADMIN are effective');
 }
 

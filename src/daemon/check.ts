@@ -4,7 +4,7 @@ import type { RouteInfo } from '../model/target';
 import type { Target } from '../model/target';
 import { ExitCode, UserError } from '../model/errors';
 import { parseConfigText } from '../config/file';
-import { effectiveCapabilities } from '../config/run-options';
+import { effectiveCapabilities } from '../io/capabilities';
 import { parseTarget } from '../core/parse-target';
 import { HostWatcher } from '../io/host-watcher';
 import { readIpv6Conf } from '../io/sysctl';
