@@ -93,11 +93,11 @@ export interface NetlinkSocket {
   readonly portId: number;
 }
 
-/** meta[i * META_WORDS + n]: 0 captured length, 1 flags, 2 tsSec, 3 tsNsec (SO_TIMESTAMPNS). */
+/**
+ * meta[i * META_WORDS + n]: 0 captured length, 1 flags (bit 0: cut to the slot size; such a
+ * frame fails the IPv6 payload-length check and is counted `malformed`), 2 tsSec, 3 tsNsec.
+ */
 export const META_WORDS = 4;
-/** Flag bit: the frame was longer than slotSize and was cut. */
-export const FRAME_TRUNCATED = 1;
-
 const PACKET_MR_MULTICAST = 0;
 const PACKET_MR_ALLMULTI = 2;
 
