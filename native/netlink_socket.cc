@@ -37,15 +37,7 @@ NetlinkSocket::NetlinkSocket(const Napi::CallbackInfo& info)
     : Napi::ObjectWrap<NetlinkSocket>(info),
       async_context_(info.Env(), "ndp_native.NetlinkSocket") {
   Napi::Env env = info.Env();
-  if (!info[0].IsObject()) {
-    throw Napi::TypeError::New(env, "options must be an object");
-  }
-  Napi::Object options = info[0].As<Napi::Object>();
-  // Kept on the JS object so reference cycles through them stay collectable.
-  info.This().As<Napi::Object>().DefineProperties({
-      Napi::PropertyDescriptor::Value("onMessages", options.Get("onMessages")),
-      Napi::PropertyDescriptor::Value("onError", options.Get("onError")),
-  });
+  Napi::Object options = TakeCallbackOptions(info, "onMessages");
   Open(env, options);
 }
 

@@ -80,16 +80,7 @@ PacketSocket::PacketSocket(const Napi::CallbackInfo& info)
     : Napi::ObjectWrap<PacketSocket>(info),
       async_context_(info.Env(), "ndp_native.PacketSocket") {
   Napi::Env env = info.Env();
-  if (!info[0].IsObject()) {
-    throw Napi::TypeError::New(env, "options must be an object");
-  }
-  Napi::Object options = info[0].As<Napi::Object>();
-  // Callbacks live on the JS object, not in persistent handles, so a cycle
-  // through them never pins the socket once it stops polling.
-  info.This().As<Napi::Object>().DefineProperties({
-      Napi::PropertyDescriptor::Value("onFrames", options.Get("onFrames")),
-      Napi::PropertyDescriptor::Value("onError", options.Get("onError")),
-  });
+  Napi::Object options = TakeCallbackOptions(info, "onFrames");
   Open(env, options);
   if (reuse_) {
     size_t batch = ring_.headers.size();

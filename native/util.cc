@@ -148,4 +148,17 @@ void ReportLoopException(Napi::Env env, const Napi::Error& error) {
   napi_fatal_exception(env, error.Value());
 }
 
+Napi::Object TakeCallbackOptions(const Napi::CallbackInfo& info, const char* data_callback) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsObject()) {
+    throw Napi::TypeError::New(env, "options must be an object");
+  }
+  Napi::Object options = info[0].As<Napi::Object>();
+  info.This().As<Napi::Object>().DefineProperties({
+      Napi::PropertyDescriptor::Value(data_callback, options.Get(data_callback)),
+      Napi::PropertyDescriptor::Value("onError", options.Get("onError")),
+  });
+  return options;
+}
+
 }  // namespace ndp

@@ -51,6 +51,11 @@ Bytes GetBytes(Napi::Value value, const char* what);
 void AttachFilter(Napi::Env env, int fd, Napi::Value program);
 
 // Reads an optional non-negative integer option, range-checked.
+// Checks that the constructor's first argument is an options object and keeps its
+// `data_callback` and "onError" callbacks on the JS object (not in persistent handles), so
+// a reference cycle through them never pins a socket once it stops polling.
+Napi::Object TakeCallbackOptions(const Napi::CallbackInfo& info, const char* data_callback);
+
 uint32_t GetUintOption(Napi::Object options, const char* key, uint32_t fallback,
                        uint32_t min, uint32_t max);
 
