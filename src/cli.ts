@@ -32,11 +32,18 @@ function commandLineOf(raw: RawRunOptions & { config?: string }, command: Comman
   return { values: raw as CommandLine['values'], explicit, configFile: raw.config };
 }
 
+/** Commander's error text ("error: …\n(Did you mean …?)\n") folded into one line without the prefix. */
+function oneLine(text: string): string {
+  return text.replace(/^error:\s*/, '').split('\n').map((l) => l.trim()).filter((l) => l !== '').join(' ');
+}
+
 function buildProgram(): Command {
   const program = new Command('ndp-responder')
     .description('Answer IPv6 Neighbour Solicitations for container addresses, at once, from userspace')
     .version(packageVersion(), '-V, --version')
-    .exitOverride();
+    .exitOverride()
+    // Commander's own errors as one line like ours: "ndp-responder: unknown option '--x' (Did you mean --y?)".
+    .configureOutput({ outputError: (text, write) => write(`ndp-responder: ${oneLine(text)}\n`) });
   program
     .command('run')
     .description('answer Neighbour Solicitations on an interface for the given targets')

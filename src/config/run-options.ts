@@ -51,7 +51,8 @@ export interface RunConfig {
   readonly metricsListen: ListenAddress | undefined;
 }
 
-function checkInterfaceName(flag: string, name: string): string {
+/** `name` when it is a valid interface name; else UserError (exit 2) naming `flag`. Shared by `run` and `check`. */
+export function checkInterfaceName(flag: string, name: string): string {
   if (!isInterfaceName(name)) throw new UserError(`invalid ${flag} "${name}": not an interface name`);
   return name;
 }

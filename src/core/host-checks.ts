@@ -104,6 +104,11 @@ function checkProxyNdp(facts: HostFacts, uplink: UplinkFacts | undefined): Check
   ]);
 }
 
+/** True for a 6-byte MAC that is not all zero (loopback, tun and other non-Ethernet links have none). */
+export function isEthernetMac(mac: Uint8Array | undefined): boolean {
+  return mac !== undefined && mac.length === 6 && mac.some((b) => b !== 0);
+}
+
 function checkInterface(uplink: UplinkFacts | undefined): CheckResult {
   if (uplink === undefined) return result('warn', 'interface', 'no --interface given: uplink checks skipped');
   if (!uplink.exists) {
@@ -111,6 +116,7 @@ function checkInterface(uplink: UplinkFacts | undefined): CheckResult {
   }
   const mac = uplink.mac === undefined ? 'no MAC' : `MAC ${formatMac(uplink.mac)}`;
   const what = `${uplink.name} (ifindex ${uplink.ifindex ?? '?'}, ${mac})`;
+  if (!isEthernetMac(uplink.mac)) return result('fail', 'interface', `${what} has no Ethernet MAC address: run would exit 3`, ['give the LAN uplink (an Ethernet interface) as --interface']);
   if (!uplink.up) return result('fail', 'interface', `${what} is down or has no carrier`, [`ip link set ${uplink.name} up`]);
   return result('ok', 'interface', `${what} is up`);
 }

@@ -12,6 +12,8 @@ function bytesOf(address: Address6): Uint8Array {
  */
 export function parseTarget(text: string, origin = 'static', via?: string): Target {
   const trimmed = text.trim();
+  // A zone names an interface on this host; a proxied address must be global (RFC 4007 §11).
+  if (trimmed.includes('%')) throw new UserError(`invalid target "${text}": a zone (%…) cannot be proxied; give the global address`);
   const [addressPart, lengthPart, ...extra] = trimmed.split('/');
   if (trimmed === '' || extra.length > 0) throw new UserError(`invalid target "${text}": expected an IPv6 address or prefix`);
   if (Address4.isValid(addressPart ?? '')) {
@@ -36,6 +38,13 @@ export function parseTarget(text: string, origin = 'static', via?: string): Targ
   }
   const bytes = bytesOf(address);
   if (bytes.every((b) => b === 0)) throw new UserError(`invalid target "${text}": the unspecified address`);
+  if (prefixLength === 128 && bytes.slice(0, 15).every((b) => b === 0) && bytes[15] === 1) {
+    throw new UserError(`invalid target "${text}": the loopback address never appears on a link`);
+  }
+  // RFC 4291 §2.5.5.2: ::ffff:a.b.c.d stands for an IPv4 node, which has no Neighbour Discovery.
+  if (bytes.slice(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff) {
+    throw new UserError(`invalid target "${text}": an IPv4-mapped address stands for an IPv4 node, which has no Neighbour Discovery`);
+  }
   const network = address.startAddress();
   if (prefixLength < 128 && network.correctForm() !== address.correctForm()) {
     throw new UserError(

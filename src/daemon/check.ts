@@ -4,6 +4,7 @@ import type { RouteInfo } from '../model/target';
 import type { Target } from '../model/target';
 import { ExitCode, UserError } from '../model/errors';
 import { parseConfigText } from '../config/file';
+import { checkInterfaceName } from '../config/run-options';
 import { effectiveCapabilities } from '../io/capabilities';
 import { parseTarget } from '../core/parse-target';
 import { HostWatcher } from '../io/host-watcher';
@@ -45,7 +46,11 @@ function withConfigFile(raw: RawCheckOptions): RawCheckOptions {
 /** Validate `check` options (and the `--config` file) at the boundary (UserError, exit 2). */
 export function parseCheckOptions(raw: RawCheckOptions): CheckRequest {
   const options = withConfigFile(raw);
-  return { interface: options.interface, targets: (options.target ?? []).map((t) => parseTarget(t)), via: options.via };
+  return {
+    interface: options.interface === undefined ? undefined : checkInterfaceName('--interface', options.interface),
+    targets: (options.target ?? []).map((t) => parseTarget(t)),
+    via: options.via === undefined ? undefined : checkInterfaceName('--via', options.via),
+  };
 }
 
 function uplinkFacts(watcher: HostWatcher, name: string): UplinkFacts {

@@ -7,6 +7,7 @@ import type { DaemonOptions } from '../config/run-options';
 import { RateLimitGate } from '../core/answer-gate';
 import { routeReason, type DecisionContext } from '../core/decide';
 import { DEFAULT_RATE_LIMITS } from '../core/rate-limit';
+import { isEthernetMac } from '../core/host-checks';
 import { kernelTargetFilter, multicastPlan } from '../core/target-filter';
 import { HostConfigurator } from '../io/host-config';
 import { HostWatcher, type LinkInfo } from '../io/host-watcher';
@@ -117,6 +118,9 @@ export class Daemon {
     const uplink = this.watcher.linkByName(this.options.interface);
     if (uplink === undefined && this.options.waitForInterface !== true) {
       throw new UserError(`interface ${this.options.interface} not found`, ExitCode.Environment);
+    }
+    if (uplink !== undefined && !isEthernetMac(uplink.mac)) {
+      throw new UserError(`interface ${uplink.name} has no Ethernet MAC address: Neighbour Advertisements need one to point at`, ExitCode.Environment);
     }
     if (this.options.via !== undefined && this.watcher.linkByName(this.options.via) === undefined) {
       this.log.warn({ via: this.options.via }, 'via interface missing, waiting for it');

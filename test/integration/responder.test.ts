@@ -119,6 +119,13 @@ describe('command line (bad input gives one line and the right exit code)', () =
     ['no target', ['run', '--interface', 'lo'], 2, /no target/],
     ['unknown option', ['run', '--bogus'], 2, /unknown option/],
     ['unknown interface', ['run', '--interface', 'nosuchif0', '--target', '2001:db8::5'], 3, /interface nosuchif0 not found/],
+    ['loopback target', ['run', '--interface', 'lo', '--target', '::1'], 2, /loopback/],
+    ['IPv4-mapped target', ['run', '--interface', 'lo', '--target', '::ffff:192.0.2.1'], 2, /IPv4-mapped/],
+    ['zoned target', ['run', '--interface', 'lo', '--target', '2001:db8::5%eth0'], 2, /zone/],
+    ['misspelt flag, suggestion on the same line', ['run', '--interfce', 'eth0'], 2, /^ndp-responder: unknown option '--interfce' \(Did you mean --interface\?\)$/m],
+    ['bad choice', ['run', '--source', 'foo'], 2, /^ndp-responder: .*Allowed choices are target, link-local/],
+    ['uplink without an Ethernet MAC', ['run', '--interface', 'lo', '--target', '2001:db8::5'], 3, /lo has no Ethernet MAC address/],
+    ['check: the same name rule as run', ['check', '--interface', 'a-name-of-17-chars'], 2, /invalid --interface "a-name-of-17-chars": not an interface name/],
   ];
   for (const [name, args, exitCode, message] of cases) {
     test(name, async () => {
