@@ -1,5 +1,6 @@
 import { openNetlinkSocket, type NetlinkSocket, type NativeError } from './native';
 import { decodeNetlinkDatagram, type NetlinkMessage } from '../wire/rtnetlink';
+import { encodeAddressDumpRequest, encodeLinkDumpRequest } from '../wire/rtnetlink-encode';
 
 /** A failed netlink request: carries the kernel's errno name (e.g. EEXIST) for callers to branch on. */
 export class NetlinkRequestError extends Error {
@@ -121,5 +122,35 @@ export class RtnetlinkClient {
   private finish(seq: number, pending: Pending): void {
     clearTimeout(pending.timer);
     this.pending.delete(seq);
+  }
+}
+
+/** One interface as rtnetlink reports it in this process's network namespace. */
+export interface InterfaceSnapshot {
+  readonly name: string;
+  readonly ifindex: number;
+  readonly mac: Uint8Array | undefined;
+  /** Its IPv6 addresses, in the kernel's order. */
+  readonly ipv6Addresses: readonly Uint8Array[];
+}
+
+/**
+ * Dumps links and IPv6 addresses once over rtnetlink and returns interface `name`, or undefined
+ * when it does not exist. rtnetlink answers for the caller's namespace; sysfs would answer for
+ * the namespace that mounted it (wrong under `nsenter --net=`).
+ */
+export async function snapshotInterface(name: string): Promise<InterfaceSnapshot | undefined> {
+  const client = new RtnetlinkClient(0, () => undefined, () => undefined);
+  try {
+    let seq = client.nextSequence();
+    const links = await client.request(seq, encodeLinkDumpRequest(seq), 'dump');
+    const link = links.find((m) => m.kind === 'link' && m.ifname === name);
+    if (link?.kind !== 'link') return undefined;
+    seq = client.nextSequence();
+    const addresses = await client.request(seq, encodeAddressDumpRequest(seq), 'dump');
+    const ipv6Addresses = addresses.flatMap((m) => (m.kind === 'address' && m.ifindex === link.ifindex && m.address !== undefined ? [m.address] : []));
+    return { name, ifindex: link.ifindex, mac: link.mac, ipv6Addresses };
+  } finally {
+    client.close();
   }
 }

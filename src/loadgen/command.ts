@@ -56,7 +56,7 @@ export interface Measurement {
 
 /** Measures once with validated options (the CLI and the harness's worker share this). */
 export async function measure(options: BenchOptions, onProgress?: (sent: number, answered: number, ms: number) => void): Promise<Measurement> {
-  const info = readInterface(options.interfaceName);
+  const info = await readInterface(options.interfaceName);
   const input: PlanInput = {
     mode: options.mode,
     targets: options.targets,

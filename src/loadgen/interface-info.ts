@@ -2,14 +2,13 @@
  * What the generator needs to know about its interface, and the responder's MAC for
  * unicast probes (learnt from the answer to one multicast NS).
  */
-import { readFileSync } from 'node:fs';
-import { networkInterfaces } from 'node:os';
 import { ExitCode, UserError } from '../model/errors';
 import { advertisementFilter } from '../wire/bpf';
 import { decodeAdvertisementFrame } from '../wire/frame';
 import { findLinkLayerAddress } from '../wire/nd-options';
-import { equalBytes, parseIpv6, parseMac } from '../wire/address';
-import { interfaceIndex, openPacketSocket } from '../io/native';
+import { equalBytes, isLinkLocal } from '../wire/address';
+import { openPacketSocket } from '../io/native';
+import { snapshotInterface } from '../io/rtnetlink-client';
 import type { SourceChoice } from './options';
 import type { ProbePlan, SourceSpace } from './probe-plan';
 
@@ -27,25 +26,19 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
   return Buffer.compare(a, b);
 }
 
-/** Reads the interface; UserError exit 3 when it does not exist here. */
-export function readInterface(name: string): InterfaceInfo {
-  const ifindex = interfaceIndex(name);
-  if (ifindex === 0) throw new UserError(`interface ${name} not found`, ExitCode.Environment);
-  let mac: Uint8Array;
-  try {
-    mac = parseMac(readFileSync(`/sys/class/net/${name}/address`, 'utf8').trim());
-  } catch {
-    throw new UserError(`interface ${name} has no Ethernet address`, ExitCode.Environment);
-  }
-  const v6 = (networkInterfaces()[name] ?? []).filter((a) => a.family === 'IPv6');
-  const isLinkLocal = (text: string): boolean => /^fe[89ab]/i.test(text);
+/** Reads the interface over rtnetlink; UserError exit 3 when it does not exist here or has no MAC. */
+export async function readInterface(name: string): Promise<InterfaceInfo> {
+  const snapshot = await snapshotInterface(name);
+  if (snapshot === undefined) throw new UserError(`interface ${name} not found`, ExitCode.Environment);
+  if (snapshot.mac?.length !== 6) throw new UserError(`interface ${name} has no Ethernet address`, ExitCode.Environment);
+  const linkLocal = (a: Uint8Array): boolean => isLinkLocal(a);
   return {
     name,
-    ifindex,
-    mac,
+    ifindex: snapshot.ifindex,
+    mac: snapshot.mac,
     // Sorted, so `fixed` and `pool:N` pick the same addresses whatever order the kernel lists them in.
-    globalAddresses: v6.filter((a) => !isLinkLocal(a.address)).map((a) => parseIpv6(a.address)).sort(compareBytes),
-    linkLocalAddresses: v6.filter((a) => isLinkLocal(a.address)).map((a) => parseIpv6(a.address.split('%')[0] ?? '')),
+    globalAddresses: snapshot.ipv6Addresses.filter((a) => !linkLocal(a)).sort(compareBytes),
+    linkLocalAddresses: snapshot.ipv6Addresses.filter(linkLocal),
   };
 }
 
