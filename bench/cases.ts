@@ -18,6 +18,8 @@ export interface CaseResult {
 /** Everything measured for one responder. */
 export interface ResponderResults {
   responder: string;
+  /** ndp-responder's flags beyond `run --interface eth0 --via br0 --target SUBNET`. */
+  flags?: string[];
   cases: CaseResult[];
   rssBeforeMiB?: number;
   rssAfterMiB?: number;

@@ -40,10 +40,37 @@ function cpu(c: CaseResult | undefined): string {
   return c?.cpuPercent === undefined ? '—' : `${c.cpuPercent} %`;
 }
 
-/** Highest answers per second over the sweep. */
+/** Answers per second within the sending window (older results: answers over sending time). */
+function answerRate(c: CaseResult): number {
+  const r = c.result;
+  return r.answersPerSecond ?? (r.sendSeconds > 0 ? r.answered / r.sendSeconds : 0);
+}
+
+/** Rate in thousands per second ("183.7k"). */
+function kilo(perSecond: number): string {
+  return `${Math.round(perSecond / 100) / 10}k`;
+}
+
+/** Highest answer rate over the sweep, and whether the generator (it answered all it was sent) or the responder bounds it. */
 function maxAnswers(r: ResponderResults): string {
-  const best = Math.max(0, ...r.cases.filter((c) => c.case.startsWith('sweep')).map((c) => (c.result.sendSeconds > 0 ? c.result.answered / c.result.sendSeconds : 0)));
-  return `${Math.round(best / 100) / 10}k`;
+  const sweep = r.cases.filter((c) => c.case.startsWith('sweep'));
+  if (sweep.length === 0) return '—';
+  const best = sweep.reduce((a, b) => (answerRate(b) > answerRate(a) ? b : a));
+  const bound = best.result.answeredFraction >= 0.999 ? 'generator-bound' : 'responder-bound';
+  return `${kilo(answerRate(best))} (${bound}, ${kilo(best.result.achievedRate)}/s sent)`;
+}
+
+/** One sweep cell: answered fraction of what was actually sent, the sent rate, CPU. */
+function sweepCell(c: CaseResult | undefined): string {
+  if (c === undefined) return '—';
+  const late = c.result.answeredAfterWindow ?? 0;
+  return `${pct(c)} of ${kilo(c.result.achievedRate)}/s sent${late > 0 ? `, ${late} late` : ''} (${cpu(c)})`;
+}
+
+/** ndp-responder's flags for its column, or "—" for the others. */
+function flagsCell(r: ResponderResults): string {
+  if (r.flags === undefined) return '—';
+  return r.flags.length === 0 ? 'defaults' : `\`${r.flags.join(' ')}\``;
 }
 
 /** The markdown report: one column per responder. */
@@ -53,15 +80,18 @@ export function markdownTable(results: HarnessResults): string {
   const lines = [
     `# NDP responder benchmark, ${results.date}`,
     '',
-    `${results.machine.cpus} CPUs, Linux ${results.machine.kernel}, Node ${results.machine.node}; veth lab in network namespaces; latency from kernel timestamps (send: SO_TIMESTAMPING, receive: SO_TIMESTAMPNS). CPU is the responder process's utime+stime over the send phase (% of one core); the kernel's softirq time is not attributable (—).`,
+    `${results.machine.cpus} CPUs, Linux ${results.machine.kernel}, Node ${results.machine.node}; veth lab in network namespaces; latency from kernel timestamps (send: SO_TIMESTAMPING, receive: SO_TIMESTAMPNS). CPU is the responder process's utime+stime over the send phase (% of one core); the kernel's softirq time is not attributable (—). Sweep rows: 64 sources, 1 s each; the answered fraction is of the NS actually sent (\"sent\"), answers after the last send are counted as \"late\" and left out of answers/s.`,
     '',
     `| figure | ${rs.map((r) => r.responder).join(' | ')} |`,
     `|---|${rs.map(() => '---').join('|')}|`,
+    row('flags beyond `run -i eth0 --via br0 -t SUBNET`', flagsCell),
     row('NS→NA p50 / p99, 1 source, 500 NS/s', (r) => lat(find(r, 'latency, 1 source'))),
     row('NS→NA p50 / p99, 64 sources, 500 NS/s', (r) => lat(find(r, 'latency, 64 sources'))),
     row('NS→NA p50 / p99, idle (10 NS/s)', (r) => lat(find(r, 'latency, idle (10 NS/s)'))),
-    ...SWEEP_RATES.map((rate) => row(`answered at ${rate / 1000}k NS/s offered (CPU)`, (r) => `${pct(find(r, `sweep ${rate}`))} (${cpu(find(r, `sweep ${rate}`))})`)),
-    row('max answers/s', maxAnswers),
+    row('NS→NA p50 / p99 under load, 10k NS/s offered', (r) => lat(find(r, 'sweep 10000'))),
+    row('NS→NA p50 / p99 under load, 100k NS/s offered', (r) => lat(find(r, 'sweep 100000'))),
+    ...SWEEP_RATES.map((rate) => row(`${rate / 1000}k NS/s offered: answered (CPU)`, (r) => sweepCell(find(r, `sweep ${rate}`)))),
+    row('max answers/s within the sending window', maxAnswers),
     row('CPU under 100k NS/s for a foreign target', (r) => cpu(find(r, 'foreign-target flood'))),
     row('answered, random-source flood (100k NS/s)', (r) => pct(find(r, 'random-source flood'))),
     row('RSS before / after the floods', (r) => (r.rssBeforeMiB === undefined ? '—' : `${r.rssBeforeMiB} / ${r.rssAfterMiB ?? '—'} MiB`)),

@@ -20,6 +20,8 @@ export interface RunningResponder {
 /** One responder kind of the comparison. */
 export interface ResponderKind {
   name: string;
+  /** Flags beyond `run --interface eth0 --via br0 --target SUBNET`; undefined for other responders. */
+  flags?: readonly string[];
   available(): boolean;
   start(lab: Scenario, extraArgs?: string[]): Promise<RunningResponder>;
 }
@@ -78,21 +80,27 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
-/** ndp-responder from this checkout, with answer rate limits off (the harness measures the answer path). */
-const ndpResponder: ResponderKind = {
-  name: 'ndp-responder',
-  available: () => true,
-  async start(lab, extraArgs = ['--target', lab.container.subnet]) {
-    const args = ['netns', 'exec', lab.host.ns, process.execPath, CLI, 'run', '--interface', 'eth0', '--via', 'br0', ...extraArgs];
-    args.push('--log-format', 'json', '--log-level', 'info', '--rate-limit-per-source', '0', '--rate-limit-global', '0');
-    const child = spawn('ip', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    await waitForOutput(child, /route gained, answering/, 60_000).catch(async (error: unknown) => {
-      await stopChild(child);
-      throw error;
-    });
-    return { pid: child.pid, stop: () => stopChild(child) };
-  },
-};
+/** ndp-responder from this checkout, run as a user would plus `flags` (shown in the table). */
+function ndpResponder(name: string, flags: readonly string[]): ResponderKind {
+  return {
+    name,
+    flags,
+    available: () => true,
+    async start(lab, extraArgs = ['--target', lab.container.subnet]) {
+      const args = ['netns', 'exec', lab.host.ns, process.execPath, CLI, 'run', '--interface', 'eth0', '--via', 'br0', ...extraArgs, ...flags];
+      args.push('--log-format', 'json');
+      const child = spawn('ip', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      await waitForOutput(child, /route gained, answering/, 60_000).catch(async (error: unknown) => {
+        await stopChild(child);
+        throw error;
+      });
+      return { pid: child.pid, stop: () => stopChild(child) };
+    },
+  };
+}
+
+/** Answer limits off: what the answer path itself can do. */
+const LIMITS_OFF = ['--rate-limit-per-source', '0', '--rate-limit-global', '0'];
 
 /** The kernel's own proxy_ndp with `delay` ticks of proxy_delay (80 is the kernel default). */
 function kernelProxy(name: string, delay: number): ResponderKind {
@@ -129,6 +137,11 @@ const ndppd: ResponderKind = {
 };
 
 /** Every responder the harness knows, in table order. */
-export const RESPONDERS: readonly ResponderKind[] = [ndpResponder, kernelProxy('kernel proxy_ndp, delay 0', 0), kernelProxy('kernel proxy_ndp, default delay', 80), ndppd];
-/** The first of RESPONDERS, for the configured-targets case. */
-export const NDP_RESPONDER = ndpResponder;
+export const RESPONDERS: readonly ResponderKind[] = [
+  ndpResponder('ndp-responder', []),
+  ndpResponder('ndp-responder, limits off', LIMITS_OFF),
+  kernelProxy('kernel proxy_ndp, delay 0', 0), kernelProxy('kernel proxy_ndp, default delay', 80),
+  ndppd,
+];
+/** ndp-responder with its limits off, for the configured-targets case (it measures lookup cost). */
+export const NDP_RESPONDER = RESPONDERS[1]!;

@@ -105,7 +105,7 @@ async function main(): Promise<void> {
           await responder.stop();
         }
       });
-      results.responders.push({ ...measured, responder: kind.name });
+      results.responders.push({ ...measured, responder: kind.name, ...(kind.flags === undefined ? {} : { flags: [...kind.flags] }) });
     } catch (error) {
       results.skipped.push(`${kind.name} (failed: ${(error as Error).message})`);
       progress(`${kind.name}: failed: ${(error as Error).message}`);

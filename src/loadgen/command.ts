@@ -32,6 +32,8 @@ export function benchResult(options: BenchOptions, sources: string, probes: numb
     sendSeconds: Math.round(outcome.sendSeconds * 1e6) / 1e6,
     ...derivedFields(outcome.sent, outcome.answered, outcome.sendSeconds),
     answered: outcome.answered,
+    answeredAfterWindow: outcome.answeredAfterWindow,
+    answersPerSecond: outcome.sendSeconds > 0 ? Math.round((outcome.answered - outcome.answeredAfterWindow) / outcome.sendSeconds) : 0,
     unmatched: outcome.unmatched,
     latencyUs: summarizeLatency(outcome.latenciesUs),
     sendTimestamps: outcome.sendTimestamps,

@@ -45,6 +45,8 @@ export interface GeneratorOutcome {
   sent: number;
   sendSeconds: number;
   answered: number;
+  /** Of `answered`, those received after the last send: not part of the sending window's rate. */
+  answeredAfterWindow: number;
   unmatched: number;
   /** Latency of every answered probe, µs, unsorted. */
   latenciesUs: Float64Array;
@@ -68,6 +70,8 @@ class Run {
   private sent = 0;
   private start = 0;
   private lastSend = 0;
+  /** The last send, on the receive timestamps' clock (relative ns). */
+  private lastSendNs = 0;
   private failure: NativeError | undefined;
 
   constructor(private readonly options: GeneratorOptions) {
@@ -120,7 +124,8 @@ class Run {
     const frames = plan.frames.subarray(first * plan.frameLength, (first + due) * plan.frameLength);
     const t = now();
     const sent = this.tx.sendBatch(frames, this.lengths, due);
-    this.userTxNs.fill(this.relativeNs(t.sec, t.nsec), this.sent, this.sent + sent);
+    this.lastSendNs = this.relativeNs(t.sec, t.nsec);
+    this.userTxNs.fill(this.lastSendNs, this.sent, this.sent + sent);
     this.sent += sent;
     if (this.kernelTx) this.drainTimestamps();
     return sent;
@@ -180,10 +185,12 @@ class Run {
   outcome(stoppedBy: 'count' | 'duration'): GeneratorOutcome {
     const latencies = new Float64Array(this.matcher.answered);
     let missing = 0;
+    let late = 0;
     let n = 0;
     for (let seq = 0; seq < this.sent; seq++) {
       const rx = this.matcher.received[seq] ?? Number.NaN;
       if (Number.isNaN(rx)) continue;
+      if (rx > this.lastSendNs) late++;
       let tx = this.txNs[seq] ?? Number.NaN;
       if (Number.isNaN(tx)) {
         tx = this.userTxNs[seq] ?? 0;
@@ -195,6 +202,7 @@ class Run {
       sent: this.sent,
       sendSeconds: Math.max(0, (this.lastSend - this.start) / 1000),
       answered: this.matcher.answered,
+      answeredAfterWindow: late,
       unmatched: this.matcher.unmatched,
       latenciesUs: latencies.subarray(0, n),
       sendTimestamps: this.kernelTx ? 'kernel' : 'user',

@@ -17,6 +17,10 @@ export interface BenchResult {
   achievedRate: number;
   answered: number;
   answeredFraction: number;
+  /** Of `answered`, those that arrived after the last send (a responder's backlog draining). */
+  answeredAfterWindow: number;
+  /** Answers received within the sending window per second of it: the responder's answer rate. */
+  answersPerSecond: number;
   /** NAs that matched no probe sent (foreign targets, duplicates, answers beyond the probes). */
   unmatched: number;
   latencyUs: LatencySummary;
@@ -59,7 +63,7 @@ export function formatReport(result: BenchResult): string {
   const lines = [
     `bench ${result.interface}: ${result.mode} NS for ${result.targets.join(', ')} from ${result.sources} (${result.probes} distinct probes)`,
     `sent         ${result.sent} in ${result.sendSeconds.toFixed(3)} s (${result.achievedRate} NS/s; asked ${result.offeredRate === 0 ? 'max' : `${result.offeredRate}/s`}, stopped by ${result.stoppedBy})`,
-    `answered     ${result.answered} (${formatPercent(result.answeredFraction)})`,
+    `answered     ${result.answered} (${formatPercent(result.answeredFraction)}), ${result.answeredAfterWindow} after the sending window; ${result.answersPerSecond} answers/s within it`,
     `unmatched    ${result.unmatched} NA${result.unmatched === 1 ? '' : 's'}`,
     `latency      p50 ${formatMicroseconds(l.p50)}  p90 ${formatMicroseconds(l.p90)}  p99 ${formatMicroseconds(l.p99)}  p99.9 ${formatMicroseconds(l.p999)}  max ${formatMicroseconds(l.max)}`,
     `timestamps   ${timestamps}`,

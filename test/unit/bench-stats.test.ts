@@ -37,11 +37,11 @@ describe('bench statistics', () => {
     assert.deepEqual(derivedFields(0, 0, 0), { achievedRate: 0, answeredFraction: 0 });
     const result: BenchResult = {
       interface: 'lan0', mode: 'multicast', targets: ['2001:db8::a:71a5'], sources: 'fixed 2001:db8::1', probes: 1, offeredRate: 0,
-      sent: 10, sendSeconds: 0.001, achievedRate: 10_000, answered: 5, answeredFraction: 0.5, unmatched: 1,
+      sent: 10, sendSeconds: 0.001, achievedRate: 10_000, answered: 5, answeredFraction: 0.5, answeredAfterWindow: 2, answersPerSecond: 3000, unmatched: 1,
       latencyUs: { count: 5, p50: 20, p90: 30, p99: 40, p999: 40, max: 41 }, sendTimestamps: 'user', sendTimestampsMissing: 0, receiveDrops: 2, stoppedBy: 'count',
     };
     const text = formatReport(result);
-    assert.match(text, /answered +5 \(50 %\)/);
+    assert.match(text, /answered +5 \(50 %\), 2 after the sending window; 3000 answers\/s within it/);
     assert.match(text, /unmatched +1 NA\n/);
     assert.match(text, /p50 20\.0 µs .* max 41\.0 µs/);
     assert.match(text, /user space just before sendmmsg/);
