@@ -7,12 +7,13 @@ import { createScenario, type Scenario } from '../../src/lab/topology';
 import { runInNamespace } from '../../src/lab/exec';
 import { runNdisc6 } from '../../src/lab/ndisc';
 import { flushNeighbours } from '../../src/lab/neighbours';
-import { ALL_NODES, multicastMac, parseIpv6, parseMac, solicitedNodeAddress } from '../../src/wire/address';
-import { encodeAdvertisementFrame, encodeSolicitationFrame } from '../../src/wire/frame';
+import { ALL_NODES, multicastMac, parseIpv6, parseMac } from '../../src/wire/address';
+import { encodeAdvertisementFrame } from '../../src/wire/frame';
 import { NdOptionType } from '../../src/wire/nd-options';
 import { DaemonProcess } from '../helpers/daemon-process';
 import { isRoot } from '../helpers/lab-tools';
 import { ignoredSeries, METRICS_PORT, scrapeMetrics, type Series } from '../helpers/metrics';
+import { solicitation } from '../helpers/solicitations';
 
 const skip = isRoot() ? false : 'needs root for network namespaces (run: sudo npm test)';
 const SEND_FRAMES = join(__dirname, '..', 'helpers', 'send-frames.js');
@@ -30,20 +31,9 @@ async function answered(lab: Scenario, target: string): Promise<boolean> {
   return (await runNdisc6(lab.lan.ns, target, 'lan0', { retries: 2, waitMs: 300 })).ok;
 }
 
-/** A multicast NS for `target` from the LAN host's MAC and `source`, with SLLA, hex-encoded for send-frames. */
+/** A multicast NS for `target` from the LAN host's MAC and `source`, with SLLA, hex-encoded for the flood helper. */
 function nsHex(lab: Scenario, target: string, source: string): string {
-  const mac = parseMac(lab.lan.mac);
-  const group = solicitedNodeAddress(parseIpv6(target));
-  return Buffer.from(
-    encodeSolicitationFrame({
-      ethernetDestination: multicastMac(group),
-      ethernetSource: mac,
-      ipv6Source: parseIpv6(source),
-      ipv6Destination: group,
-      hopLimit: 255,
-      solicitation: { target: parseIpv6(target), options: [{ type: NdOptionType.SourceLinkLayerAddress, linkLayerAddress: mac }] },
-    }),
-  ).toString('hex');
+  return Buffer.from(solicitation(lab, target, { ipv6Source: parseIpv6(source) })).toString('hex');
 }
 
 describe('--config, SIGHUP reload, metrics, rate limits and conflicts on real packets', { skip }, () => {

@@ -1,47 +1,18 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { createScenario, type Scenario } from '../../src/lab/topology';
 import { startCapture } from '../../src/lab/capture';
 import { runNdisc6 } from '../../src/lab/ndisc';
 import { runInNamespace } from '../../src/lab/exec';
 import { flushNeighbours } from '../../src/lab/neighbours';
-import { parseIpv6, parseMac, solicitedNodeAddress, multicastMac } from '../../src/wire/address';
-import { encodeSolicitationFrame, type SolicitationFrameFields } from '../../src/wire/frame';
-import { writeIcmpv6Checksum } from '../../src/wire/icmpv6';
+import { IGNORE_REASONS, type IgnoreReason } from '../../src/model/reasons';
+import { parseIpv6 } from '../../src/wire/address';
 import { DaemonProcess } from '../helpers/daemon-process';
 import { ignoredSeries, METRICS_PORT, scrapeMetrics, waitForMetrics, type Series } from '../helpers/metrics';
-import { IGNORE_REASONS, type IgnoreReason } from '../../src/model/reasons';
 import { ICMP_ND_FILTER, isRoot, ndPackets, pingUntil, runCli } from '../helpers/lab-tools';
+import { patched, sendFrames, solicitation } from '../helpers/solicitations';
 
 const skip = isRoot() ? false : 'needs root for network namespaces (run: sudo npm test)';
-const SEND_FRAMES = join(__dirname, '..', 'helpers', 'send-frames.js');
-
-/** An NS from the LAN host as its kernel would send it, with per-test overrides. */
-function ns(lab: Scenario, target: string, overrides: Partial<SolicitationFrameFields> = {}): Uint8Array {
-  const lanMac = parseMac(lab.lan.mac);
-  const group = solicitedNodeAddress(parseIpv6(target));
-  return encodeSolicitationFrame({
-    ethernetDestination: multicastMac(group),
-    ethernetSource: lanMac,
-    ipv6Source: parseIpv6(lab.lan.address),
-    ipv6Destination: group,
-    hopLimit: 255,
-    solicitation: { target: parseIpv6(target), options: [{ type: 1, linkLayerAddress: lanMac }] },
-    ...overrides,
-  });
-}
-
-function patched(frame: Uint8Array, offset: number, value: number, recompute: boolean): Uint8Array {
-  const copy = Uint8Array.from(frame);
-  copy[offset] = value;
-  if (recompute) writeIcmpv6Checksum(copy.subarray(22, 38), copy.subarray(38, 54), copy, 54, copy.length - 54);
-  return copy;
-}
-
-async function sendFrames(lab: Scenario, frames: Uint8Array[]): Promise<void> {
-  await runInNamespace(lab.lan.ns, process.execPath, [SEND_FRAMES, 'lan0', ...frames.map((f) => Buffer.from(f).toString('hex'))]);
-}
 
 async function answered(lab: Scenario, target: string): Promise<boolean> {
   await flushNeighbours(lab.lan.ns, 'lan0');
@@ -67,22 +38,22 @@ describe('RFC 4861 §7.1.1 and decisions on crafted frames, at default flags', {
     const unspecified = parseIpv6('::');
     // Each reaches the daemon and is counted under its own reason.
     const invalid: [IgnoreReason, Uint8Array][] = [
-      ['bad-hop-limit', ns(lab, c, { hopLimit: 64 })],
-      ['bad-code', patched(ns(lab, c), 55, 1, true)],
-      ['bad-checksum', patched(ns(lab, c), 57, 0x5a, false)],
-      ['dad-bad-destination', ns(lab, c, { ipv6Source: unspecified, ipv6Destination: parseIpv6(c), solicitation: { target: parseIpv6(c), options: [] } })],
-      ['dad-with-slla', ns(lab, c, { ipv6Source: unspecified })],
-      ['bad-option-length', patched(ns(lab, c), 79, 0, true)],
-      ['own-address', ns(lab, lab.container.gateway)],
+      ['bad-hop-limit', solicitation(lab, c, { hopLimit: 64 })],
+      ['bad-code', patched(solicitation(lab, c), 55, 1, true)],
+      ['bad-checksum', patched(solicitation(lab, c), 57, 0x5a, false)],
+      ['dad-bad-destination', solicitation(lab, c, { ipv6Source: unspecified, ipv6Destination: parseIpv6(c), solicitation: { target: parseIpv6(c), options: [] } })],
+      ['dad-with-slla', solicitation(lab, c, { ipv6Source: unspecified })],
+      ['bad-option-length', patched(solicitation(lab, c), 79, 0, true)],
+      ['own-address', solicitation(lab, lab.container.gateway)],
     ];
     // Targets outside the configured set never reach the daemon: the kernel's BPF filter drops
     // them, so they are neither counted as received nor ignored with a reason (not-a-target,
     // multicast-target) in userspace.
     const filtered: [IgnoreReason, Uint8Array][] = [
-      ['not-a-target', ns(lab, '2001:db8::99')],
-      ['multicast-target', ns(lab, c, { solicitation: { target: parseIpv6('ff02::1'), options: [] } })],
+      ['not-a-target', solicitation(lab, '2001:db8::99')],
+      ['multicast-target', solicitation(lab, c, { solicitation: { target: parseIpv6('ff02::1'), options: [] } })],
     ];
-    const control = ns(lab, c, { ipv6Source: parseIpv6('2001:db8::1:99') });
+    const control = solicitation(lab, c, { ipv6Source: parseIpv6('2001:db8::1:99') });
     const before = await scrapeMetrics(lab.host.ns);
     const capture = await startCapture(lab.lan.ns, 'lan0', ICMP_ND_FILTER);
     // The control goes last: the daemon reads the socket in order, so once it is answered every frame before it was decided.
