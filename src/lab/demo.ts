@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { startCapture } from './capture';
-import { ND_CAPTURE_FILTER, summarizeNd } from './nd-summary';
+import { ND_CAPTURE_FILTER, summarizeNd, type NdSummary } from './nd-summary';
 import { ping } from './ping';
 import { flushNeighbours } from './neighbours';
 import { runNdisc6 } from './ndisc';
@@ -55,6 +55,14 @@ async function attempt(lab: Scenario, title: string): Promise<{ ok: boolean; rtt
   return { ok: result.ok, rttMs: result.rttMs, frames: packets.map((p) => p.data), nsAt: ns?.timestampNs, naAt: na?.timestampNs };
 }
 
+/** Print the captured NA as decoded from the frame itself, not as the lab expects it to be. */
+function describeAdvertisement(na: NdSummary): void {
+  const flags = `R=${+na.flags.router} S=${+na.flags.solicited} O=${+na.flags.override}`;
+  const tlla = na.linkLayerAddress === undefined ? 'without a Target Link-Layer Address option' : `is-at ${na.linkLayerAddress}`;
+  say(`   NA on the LAN: ${na.target} ${tlla} (${flags})`);
+  say(`      from ${na.source} to ${na.destination}, hop limit ${na.hopLimit}, Ethernet ${na.ethernetSource} > ${na.ethernetDestination}`);
+}
+
 /** NS→NA times (µs) on the LAN wire over `rounds` fresh resolutions by ndisc6. */
 async function latencySamples(lab: Scenario, rounds: number): Promise<number[]> {
   const capture = await startCapture(lab.lan.ns, lab.lan.ifname, ND_CAPTURE_FILTER);
@@ -103,11 +111,8 @@ export async function runDemo(): Promise<void> {
     responder = await startResponder(lab, args);
     say();
     const after = await attempt(lab, '3. With ndp-responder');
-    const na = after.frames.map(summarizeNd).find((s) => s?.kind === 'NA');
-    if (na !== undefined) {
-      const flags = `R=${+na.flags.router} S=${+na.flags.solicited} O=${+na.flags.override}`;
-      say(`   NA on the LAN: ${na.target} is-at ${lab.host.uplinkMac} (${flags}) from ${na.source} to ${na.destination}, hop limit ${na.hopLimit}`);
-    }
+    const na = after.frames.map(summarizeNd).find((s) => s?.kind === 'NA' && s.target === lab.container.address);
+    if (na !== undefined) describeAdvertisement(na);
     if (after.nsAt !== undefined && after.naAt !== undefined) {
       say(`   NS→NA latency on the LAN wire: ${(Number(after.naAt - after.nsAt) / 1000).toFixed(0)} µs (first answer)`);
     }

@@ -17,12 +17,17 @@ export interface NdSummary {
   readonly target: string;
   /** R, S, O flags of an NA (all false for an NS). */
   readonly flags: { readonly router: boolean; readonly solicited: boolean; readonly override: boolean };
+  /** The Target (NA) or Source (NS) Link-Layer Address option; undefined when the frame has none. */
+  readonly linkLayerAddress: string | undefined;
 }
 
 const ETHERNET_HEADER = 14;
 const IPV6_HEADER = 40;
 const ICMPV6 = ETHERNET_HEADER + IPV6_HEADER;
 const ND_MINIMUM = ICMPV6 + 24;
+/** RFC 4861 §4.6.1 option types: Source and Target Link-Layer Address. */
+const SLLA = 1;
+const TLLA = 2;
 
 /** RFC 5952 text form of the 16 bytes at `offset`. */
 export function formatIpv6At(bytes: Uint8Array, offset: number): string {
@@ -46,6 +51,20 @@ function formatMacAt(bytes: Uint8Array, offset: number): string {
   return Array.from(bytes.subarray(offset, offset + 6), (b) => b.toString(16).padStart(2, '0')).join(':');
 }
 
+/**
+ * The MAC in the first option of `type` after the NS/NA fixed part; options are walked by their
+ * length (8-octet units) and the walk stops at a zero length or one that overruns the frame.
+ */
+function linkLayerOption(frame: Uint8Array, type: number): string | undefined {
+  for (let at = ND_MINIMUM; at + 2 <= frame.length; ) {
+    const length = (frame[at + 1] ?? 0) * 8;
+    if (length === 0 || at + length > frame.length) return undefined;
+    if (frame[at] === type && length >= 8) return formatMacAt(frame, at + 2);
+    at += length;
+  }
+  return undefined;
+}
+
 /** Summarise an Ethernet frame carrying an NS or NA directly after the IPv6 header; undefined otherwise. */
 export function summarizeNd(frame: Uint8Array): NdSummary | undefined {
   if (frame.length < ND_MINIMUM) return undefined;
@@ -62,5 +81,6 @@ export function summarizeNd(frame: Uint8Array): NdSummary | undefined {
     hopLimit: frame[ETHERNET_HEADER + 7] ?? 0,
     target: formatIpv6At(frame, ICMPV6 + 8),
     flags: { router: (flagByte & 0x80) !== 0, solicited: (flagByte & 0x40) !== 0, override: (flagByte & 0x20) !== 0 },
+    linkLayerAddress: linkLayerOption(frame, type === 136 ? TLLA : SLLA),
   };
 }

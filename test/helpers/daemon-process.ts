@@ -18,7 +18,9 @@ export class DaemonProcess {
 
   /** `wrapper` runs between `ip netns exec NS` and node, e.g. a `setpriv ...` prefix (which execs too). */
   constructor(namespace: string, args: string[], wrapper: readonly string[] = []) {
-    this.child = spawn('ip', ['netns', 'exec', namespace, ...wrapper, process.execPath, CLI, 'run', '--log-format', 'json', '--log-level', 'debug', ...args], {
+    // Exactly the test's flags: the daemon runs as users run it. JSON logs change nothing on the
+    // packet path; they only let the helper parse the info/warn lines.
+    this.child = spawn('ip', ['netns', 'exec', namespace, ...wrapper, process.execPath, CLI, 'run', '--log-format', 'json', ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => this.onData(chunk));

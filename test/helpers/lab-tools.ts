@@ -49,18 +49,35 @@ export async function pingUntil(namespace: string, address: string, deadlineMs: 
   return undefined;
 }
 
+/** Options for {@link runCli}. */
+export interface RunCliOptions {
+  /** Command words before node, e.g. `ip netns exec NS` or a `setpriv ...` sandbox. */
+  readonly prefix?: string[];
+  /** SIGKILL after this long; default 10 000 ms. */
+  readonly timeoutMs?: number;
+  /** Called with each complete stdout line as it arrives, while the command still runs. */
+  readonly onLine?: (line: string) => void;
+}
+
 /** Run the CLI to completion and return its exit code and output. */
-export function runCli(args: string[], options: { prefix?: string[]; timeoutMs?: number } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runCli(args: string[], options: RunCliOptions = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const [command, ...prefixArgs] = options.prefix ?? [process.execPath];
   const argv = options.prefix === undefined ? [CLI, ...args] : [...prefixArgs, process.execPath, CLI, ...args];
   return new Promise((resolve) => {
     const child = spawn(command!, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+    let lineStart = 0;
+    child.stdout.setEncoding('utf8').on('data', (c: string) => {
+      stdout += c;
+      for (let end = stdout.indexOf('\n', lineStart); end >= 0; end = stdout.indexOf('\n', lineStart)) {
+        options.onLine?.(stdout.slice(lineStart, end));
+        lineStart = end + 1;
+      }
+    });
     child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 10_000);
-    child.on('exit', (code) => {
+    child.on('close', (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });

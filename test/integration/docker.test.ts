@@ -1,5 +1,9 @@
 import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createScenario, type Scenario } from '../../src/lab/topology';
 import { runNdisc6 } from '../../src/lab/ndisc';
 import { DaemonProcess, type LogRecord } from '../helpers/daemon-process';
@@ -159,21 +163,40 @@ describe('Docker flags without a dockerd', { skip: process.getuid?.() === 0 ? fa
     await lab?.destroy();
   });
 
-  test('starts with zero targets while the Engine is absent, keeps retrying, stops on SIGTERM', async () => {
-    const daemon = new DaemonProcess(lab!.host.ns, ['--interface', 'eth0', '--docker-network', NETWORK, '--docker-host', 'unix:///run/ndp-no-such-docker.sock']);
+  test('starts with zero targets while the Engine is absent, warns once, keeps retrying with backoff, stops on SIGTERM', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ndp-no-docker-'));
+    const socketPath = join(dir, 'docker.sock');
+    const daemon = new DaemonProcess(lab!.host.ns, ['--interface', 'eth0', '--docker-network', NETWORK, '--docker-host', `unix://${socketPath}`]);
+    // A socket that appears after the warning and hangs up on every connection: each retry shows as one accepted connection.
+    const attempts: number[] = [];
+    let onAttempt = (): void => undefined;
+    const engine = createServer((connection) => {
+      attempts.push(Date.now());
+      connection.destroy();
+      onAttempt();
+    });
     try {
       const started = await daemon.started();
       assert.deepEqual(started.targets, []);
       const warning = await daemon.waitForLog((r) => r.msg === 'docker unreachable, retrying', 3000, 'unreachable warning');
       assert.match(String(warning.error), /ENOENT/);
-      await new Promise((r) => setTimeout(r, 700));
-      assert.equal(daemon.logs.filter((r) => r.msg === 'docker unreachable, retrying' && r.level === 40).length, 1, 'one warning, retries at debug');
-      assert.ok(daemon.logs.filter((r) => r.msg === 'docker unreachable, retrying').length >= 2, 'retried with backoff');
+      await new Promise<void>((resolve) => engine.listen(socketPath, resolve));
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`only ${attempts.length} connection attempts within 5 s`)), 5000);
+        onAttempt = () => attempts.length >= 2 && (clearTimeout(timer), resolve());
+      });
+      const gap = attempts[1]! - attempts[0]!;
+      process.stdout.write(`# without a dockerd: ${gap} ms between two connection attempts\n`);
+      assert.ok(gap >= 200, `retried with backoff, not in a loop: ${gap} ms between attempts`);
+      const warnings = daemon.logs.filter((r) => r.msg === 'docker unreachable, retrying');
+      assert.deepEqual(warnings.map((r) => r.level), [40], 'one warning for the whole outage; the retries stay out of the default log');
       const { code, ms } = await daemon.stop();
       assert.equal(code, 0);
       assert.ok(ms < 1000, `stopped in ${ms} ms`);
     } finally {
       daemon.kill();
+      engine.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -135,10 +135,30 @@ describe('ND frame summary', () => {
       hop: 255,
     });
     assert.equal(summary?.ethernetSource, '32:b6:f8:ae:0e:e1');
+    assert.equal(summary?.linkLayerAddress, '32:b6:f8:ae:0e:e1', 'the TLLA option');
     const echo = Uint8Array.from(na);
     echo[54] = 128;
     assert.equal(summarizeNd(echo), undefined);
     assert.equal(summarizeNd(na.subarray(0, 70)), undefined);
+  });
+
+  test('link-layer address option: absent, zero-length or overrunning gives none; unknown options are skipped', () => {
+    const na = hex(`
+      de4d97f2ba89 32b6f8ae0ee1 86dd 60000000 0030 3a ff
+      20010db8000000000000000000000002 20010db8000000000000000000000001
+      88 00 0000 60000000 20010db80000000000000000000a71a5
+      0e01 010203040506                                   # a nonce option (type 14), skipped
+      0201 32b6f8ae0ee1                                   # TLLA
+      0101 111111111111                                   # an SLLA, not what an NA carries`.replace(/#.*$/gm, ''));
+    assert.equal(summarizeNd(na)?.linkLayerAddress, '32:b6:f8:ae:0e:e1');
+    assert.equal(summarizeNd(na.subarray(0, 78))?.linkLayerAddress, undefined, 'no options');
+    const zero = Uint8Array.from(na);
+    zero[79] = 0;
+    assert.equal(summarizeNd(zero)?.linkLayerAddress, undefined, 'a zero-length option ends the walk');
+    assert.equal(summarizeNd(na.subarray(0, 92))?.linkLayerAddress, undefined, 'the TLLA is cut short');
+    const ns = Uint8Array.from(na);
+    ns[54] = 135;
+    assert.equal(summarizeNd(ns)?.linkLayerAddress, '11:11:11:11:11:11', 'an NS reports its SLLA');
   });
 });
 

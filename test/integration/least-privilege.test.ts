@@ -1,9 +1,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { startCapture } from '../../src/lab/capture';
+import { summarizeNd } from '../../src/lab/nd-summary';
 import { flushNeighbours } from '../../src/lab/neighbours';
 import { createScenario, type Scenario } from '../../src/lab/topology';
 import { DaemonProcess } from '../helpers/daemon-process';
-import { isRoot, pingUntil, runCli } from '../helpers/lab-tools';
+import { ICMP_ND_FILTER, isRoot, ndPackets, pingUntil, runCli } from '../helpers/lab-tools';
 import { childProcesses, openFiles, processStatus, socketInodes } from '../helpers/proc';
 
 const skip = isRoot() ? false : 'needs root for network namespaces and setpriv (run: sudo npm test)';
@@ -35,9 +37,15 @@ describe('least privilege: nobody with only CAP_NET_RAW and CAP_NET_ADMIN', { sk
     assert.equal(status.Groups, '');
     for (const set of ['CapEff', 'CapPrm', 'CapAmb', 'CapBnd']) assert.equal(status[set], NET_RAW_AND_ADMIN, set);
     await flushNeighbours(lab.lan.ns, 'lan0');
+    const capture = await startCapture(lab.lan.ns, 'lan0', ICMP_ND_FILTER);
     const ms = await pingUntil(lab.lan.ns, lab.container.address, 3000);
+    const nas = ndPackets(await capture.stop()).map((p) => summarizeNd(p.data)!).filter((nd) => nd.kind === 'NA');
     assert.ok(ms !== undefined, 'LAN pings the container through the unprivileged responder');
-    assert.ok(daemon.logs.some((r) => r.msg === 'RESPOND'), 'the answer came from the responder');
+    // proxy_ndp is off in the lab, so only the responder can have answered for the container.
+    const na = nas.find((nd) => nd.target === lab.container.address);
+    assert.ok(na, `an NA for the container on the LAN; saw ${JSON.stringify(nas)}`);
+    assert.equal(na.linkLayerAddress, lab.host.uplinkMac, 'TLLA: the uplink MAC');
+    assert.equal(na.flags.solicited, true);
   });
 
   test('opens nothing it does not need: no files, no listening sockets, no child process', () => {
@@ -76,5 +84,14 @@ describe('least privilege: nobody with only CAP_NET_RAW and CAP_NET_ADMIN', { sk
     assert.equal(none.code, 1, none.stdout + none.stderr);
     assert.match(none.stdout, /^FAIL +capabilities +this process lacks CAP_NET_RAW/m);
     assert.match(none.stdout, /fix: .*AmbientCapabilities=CAP_NET_RAW CAP_NET_ADMIN/);
+  });
+
+  test('SIGTERM: exits 0, and its own counters show it answered the LAN', async () => {
+    const { code } = await daemon.stop();
+    assert.equal(code, 0, daemon.stderr);
+    const stopped = daemon.logs.find((r) => r.msg === 'stopped');
+    assert.ok(stopped, `a 'stopped' line; last logs: ${JSON.stringify(daemon.logs.slice(-3))}`);
+    assert.ok(Number(stopped.advertised) >= 1, `advertised ${String(stopped.advertised)}`);
+    assert.ok(Number(stopped.received) >= Number(stopped.advertised), `received ${String(stopped.received)}`);
   });
 });

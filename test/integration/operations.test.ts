@@ -7,28 +7,23 @@ import { createScenario, type Scenario } from '../../src/lab/topology';
 import { runInNamespace } from '../../src/lab/exec';
 import { runNdisc6 } from '../../src/lab/ndisc';
 import { flushNeighbours } from '../../src/lab/neighbours';
-import { ALL_NODES, multicastMac, parseIpv6, parseMac, solicitedNodeAddress } from '../../src/wire/address';
-import { encodeAdvertisementFrame, encodeSolicitationFrame } from '../../src/wire/frame';
+import { ALL_NODES, multicastMac, parseIpv6, parseMac } from '../../src/wire/address';
+import { encodeAdvertisementFrame } from '../../src/wire/frame';
 import { NdOptionType } from '../../src/wire/nd-options';
 import { DaemonProcess } from '../helpers/daemon-process';
 import { isRoot } from '../helpers/lab-tools';
+import { ignoredSeries, METRICS_PORT, scrapeMetrics, type Series } from '../helpers/metrics';
+import { solicitation } from '../helpers/solicitations';
 
 const skip = isRoot() ? false : 'needs root for network namespaces (run: sudo npm test)';
 const SEND_FRAMES = join(__dirname, '..', 'helpers', 'send-frames.js');
 const FLOOD_FRAMES = join(__dirname, '..', 'helpers', 'flood-frames.js');
-const METRICS_PORT = 9464;
 const FIRST = '2001:db8::a:71a5';
 const SECOND = '2001:db8::a:71a6';
 
 /** Scrape /metrics from inside the host namespace, where the daemon listens on 127.0.0.1. */
-async function scrape(lab: Scenario): Promise<(series: string) => number> {
-  const script = `fetch('http://127.0.0.1:${METRICS_PORT}/metrics').then((r) => r.text()).then((t) => process.stdout.write(t))`;
-  const { stdout } = await runInNamespace(lab.host.ns, process.execPath, ['-e', script]);
-  return (series) => {
-    const line = stdout.split('\n').find((l) => l.startsWith(`${series} `));
-    assert.ok(line !== undefined, `series ${series} in the scrape`);
-    return Number(line.slice(series.length + 1));
-  };
+function scrape(lab: Scenario): Promise<Series> {
+  return scrapeMetrics(lab.host.ns, METRICS_PORT);
 }
 
 async function answered(lab: Scenario, target: string): Promise<boolean> {
@@ -36,20 +31,9 @@ async function answered(lab: Scenario, target: string): Promise<boolean> {
   return (await runNdisc6(lab.lan.ns, target, 'lan0', { retries: 2, waitMs: 300 })).ok;
 }
 
-/** A multicast NS for `target` from the LAN host's MAC and `source`, with SLLA, hex-encoded for send-frames. */
+/** A multicast NS for `target` from the LAN host's MAC and `source`, with SLLA, hex-encoded for the flood helper. */
 function nsHex(lab: Scenario, target: string, source: string): string {
-  const mac = parseMac(lab.lan.mac);
-  const group = solicitedNodeAddress(parseIpv6(target));
-  return Buffer.from(
-    encodeSolicitationFrame({
-      ethernetDestination: multicastMac(group),
-      ethernetSource: mac,
-      ipv6Source: parseIpv6(source),
-      ipv6Destination: group,
-      hopLimit: 255,
-      solicitation: { target: parseIpv6(target), options: [{ type: NdOptionType.SourceLinkLayerAddress, linkLayerAddress: mac }] },
-    }),
-  ).toString('hex');
+  return Buffer.from(solicitation(lab, target, { ipv6Source: parseIpv6(source) })).toString('hex');
 }
 
 describe('--config, SIGHUP reload, metrics, rate limits and conflicts on real packets', { skip }, () => {
@@ -63,8 +47,7 @@ describe('--config, SIGHUP reload, metrics, rate limits and conflicts on real pa
   before(async () => {
     lab = await createScenario();
     writeConfig([FIRST]);
-    // Info level: the production (fast) path, not the reference path that feeds debug logs.
-    daemon = new DaemonProcess(lab.host.ns, ['--config', file, '--metrics-listen', `127.0.0.1:${METRICS_PORT}`, '--log-level', 'info']);
+    daemon = new DaemonProcess(lab.host.ns, ['--config', file, '--metrics-listen', `127.0.0.1:${METRICS_PORT}`]);
     await daemon.waitForLog((r) => r.msg === 'route gained, answering', 8000, 'route gained');
     await daemon.waitForLog((r) => r.msg === 'metrics listening', 2000, 'metrics listening');
   });
@@ -99,13 +82,12 @@ describe('--config, SIGHUP reload, metrics, rate limits and conflicts on real pa
     assert.equal(await answered(lab, FIRST), false);
     const after = await scrape(lab);
     const delta = (series: string): number => after(series) - before(series);
-    const ignored = (reason: string): string => `ndp_responder_solicitations_ignored_total{reason="${reason}"}`;
     assert.ok(delta('ndp_responder_advertisements_sent_total') >= 1, 'the answered probe');
     // Probes for the removed target may be dropped by the kernel filter before they are counted.
     assert.ok(delta('ndp_responder_solicitations_received_total') >= 1);
-    assert.equal(after(ignored('bad-checksum')), 0);
+    assert.equal(after(ignoredSeries('bad-checksum')), 0);
     const { IGNORE_REASONS } = await import('../../src/model/reasons');
-    const allIgnored = IGNORE_REASONS.reduce((sum, reason) => sum + after(ignored(reason)), 0);
+    const allIgnored = IGNORE_REASONS.reduce((sum, reason) => sum + after(ignoredSeries(reason)), 0);
     assert.equal(after('ndp_responder_solicitations_received_total'), after('ndp_responder_advertisements_sent_total') + allIgnored, 'every NS is answered or ignored with a reason');
     assert.equal(after('ndp_responder_link_up'), 1);
     assert.equal(after('ndp_responder_targets'), 1);
@@ -126,7 +108,7 @@ describe('--config, SIGHUP reload, metrics, rate limits and conflicts on real pa
     const delta = (series: string): number => after(series) - before(series);
     const received = delta('ndp_responder_solicitations_received_total');
     const sent = delta('ndp_responder_advertisements_sent_total');
-    const limited = delta('ndp_responder_solicitations_ignored_total{reason="rate-limited"}');
+    const limited = delta(ignoredSeries('rate-limited'));
     assert.ok(received >= 1000, `the flood reached the daemon: ${received} of 2000 in ${floodMs} ms`);
     // Default: 100/s with a burst of 200 per source.
     assert.ok(sent >= 200 && sent <= 200 + Math.ceil((floodMs + 300) / 10) + 5, `answers ${sent} to ${received} received in ${floodMs} ms`);

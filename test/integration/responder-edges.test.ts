@@ -1,87 +1,74 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { createScenario, type Scenario } from '../../src/lab/topology';
 import { startCapture } from '../../src/lab/capture';
 import { runNdisc6 } from '../../src/lab/ndisc';
 import { runInNamespace } from '../../src/lab/exec';
 import { flushNeighbours } from '../../src/lab/neighbours';
-import { parseIpv6, parseMac, solicitedNodeAddress, multicastMac } from '../../src/wire/address';
-import { encodeSolicitationFrame, type SolicitationFrameFields } from '../../src/wire/frame';
-import { writeIcmpv6Checksum } from '../../src/wire/icmpv6';
+import { IGNORE_REASONS, type IgnoreReason } from '../../src/model/reasons';
+import { parseIpv6 } from '../../src/wire/address';
 import { DaemonProcess } from '../helpers/daemon-process';
+import { ignoredSeries, METRICS_PORT, scrapeMetrics, waitForMetrics, type Series } from '../helpers/metrics';
 import { ICMP_ND_FILTER, isRoot, ndPackets, pingUntil, runCli } from '../helpers/lab-tools';
+import { patched, sendFrames, solicitation } from '../helpers/solicitations';
 
 const skip = isRoot() ? false : 'needs root for network namespaces (run: sudo npm test)';
-const SEND_FRAMES = join(__dirname, '..', 'helpers', 'send-frames.js');
-
-/** An NS from the LAN host as its kernel would send it, with per-test overrides. */
-function ns(lab: Scenario, target: string, overrides: Partial<SolicitationFrameFields> = {}): Uint8Array {
-  const lanMac = parseMac(lab.lan.mac);
-  const group = solicitedNodeAddress(parseIpv6(target));
-  return encodeSolicitationFrame({
-    ethernetDestination: multicastMac(group),
-    ethernetSource: lanMac,
-    ipv6Source: parseIpv6(lab.lan.address),
-    ipv6Destination: group,
-    hopLimit: 255,
-    solicitation: { target: parseIpv6(target), options: [{ type: 1, linkLayerAddress: lanMac }] },
-    ...overrides,
-  });
-}
-
-function patched(frame: Uint8Array, offset: number, value: number, recompute: boolean): Uint8Array {
-  const copy = Uint8Array.from(frame);
-  copy[offset] = value;
-  if (recompute) writeIcmpv6Checksum(copy.subarray(22, 38), copy.subarray(38, 54), copy, 54, copy.length - 54);
-  return copy;
-}
-
-async function sendFrames(lab: Scenario, frames: Uint8Array[]): Promise<void> {
-  await runInNamespace(lab.lan.ns, process.execPath, [SEND_FRAMES, 'lan0', ...frames.map((f) => Buffer.from(f).toString('hex'))]);
-}
 
 async function answered(lab: Scenario, target: string): Promise<boolean> {
   await flushNeighbours(lab.lan.ns, 'lan0');
   return (await runNdisc6(lab.lan.ns, target, 'lan0', { retries: 2, waitMs: 300 })).ok;
 }
 
-describe('RFC 4861 §7.1.1 and decisions on crafted frames', { skip }, () => {
+describe('RFC 4861 §7.1.1 and decisions on crafted frames, at default flags', { skip }, () => {
   let lab: Scenario;
   let daemon: DaemonProcess;
   before(async () => {
     lab = await createScenario();
-    daemon = new DaemonProcess(lab.host.ns, ['--interface', 'eth0', '--target', lab.container.subnet, '--via', 'br0']);
+    daemon = new DaemonProcess(lab.host.ns, ['--interface', 'eth0', '--target', lab.container.subnet, '--via', 'br0', '--metrics-listen', `127.0.0.1:${METRICS_PORT}`]);
     await daemon.waitForLog((r) => r.msg === 'route gained, answering', 8000, 'route gained');
+    await daemon.waitForLog((r) => r.msg === 'metrics listening', 2000, 'metrics listening');
   });
   after(async () => {
     daemon?.kill();
     await lab?.destroy();
   });
 
-  test('each invalid NS and a non-target NS get silence; a valid control NS gets exactly one NA', async () => {
+  test('each invalid NS gets silence and its own count, NS for other targets silence in the kernel; a valid control NS gets exactly one NA', async () => {
     const c = lab.container.address;
     const unspecified = parseIpv6('::');
-    const cases: [string, Uint8Array][] = [
-      ['bad-hop-limit', ns(lab, c, { hopLimit: 64 })],
-      ['bad-code', patched(ns(lab, c), 55, 1, true)],
-      ['bad-checksum', patched(ns(lab, c), 57, 0x5a, false)],
-      ['multicast-target', ns(lab, c, { solicitation: { target: parseIpv6('ff02::1'), options: [] } })],
-      ['dad-bad-destination', ns(lab, c, { ipv6Source: unspecified, ipv6Destination: parseIpv6(c), solicitation: { target: parseIpv6(c), options: [] } })],
-      ['dad-with-slla', ns(lab, c, { ipv6Source: unspecified })],
-      ['bad-option-length', patched(ns(lab, c), 79, 0, true)],
-      ['not-a-target', ns(lab, '2001:db8::99')],
-      ['own-address', ns(lab, lab.container.gateway)],
+    // Each reaches the daemon and is counted under its own reason.
+    const invalid: [IgnoreReason, Uint8Array][] = [
+      ['bad-hop-limit', solicitation(lab, c, { hopLimit: 64 })],
+      ['bad-code', patched(solicitation(lab, c), 55, 1, true)],
+      ['bad-checksum', patched(solicitation(lab, c), 57, 0x5a, false)],
+      ['dad-bad-destination', solicitation(lab, c, { ipv6Source: unspecified, ipv6Destination: parseIpv6(c), solicitation: { target: parseIpv6(c), options: [] } })],
+      ['dad-with-slla', solicitation(lab, c, { ipv6Source: unspecified })],
+      ['bad-option-length', patched(solicitation(lab, c), 79, 0, true)],
+      ['own-address', solicitation(lab, lab.container.gateway)],
     ];
-    const control = ns(lab, c, { ipv6Source: parseIpv6('2001:db8::1:99') });
+    // Targets outside the configured set never reach the daemon: the kernel's BPF filter drops
+    // them, so they are neither counted as received nor ignored with a reason (not-a-target,
+    // multicast-target) in userspace.
+    const filtered: [IgnoreReason, Uint8Array][] = [
+      ['not-a-target', solicitation(lab, '2001:db8::99')],
+      ['multicast-target', solicitation(lab, c, { solicitation: { target: parseIpv6('ff02::1'), options: [] } })],
+    ];
+    const control = solicitation(lab, c, { ipv6Source: parseIpv6('2001:db8::1:99') });
+    const before = await scrapeMetrics(lab.host.ns);
     const capture = await startCapture(lab.lan.ns, 'lan0', ICMP_ND_FILTER);
-    await sendFrames(lab, [...cases.map(([, f]) => f), control]);
-    await daemon.waitForLog((r) => r.msg === 'RESPOND' && String(r.ns).endsWith('tell 2001:db8::1:99'), 3000, 'control answered');
-    const nas = ndPackets(await capture.stop()).filter((p) => p.type === 136 && p.ipv6Source.startsWith('2001:db8::a:71a'));
+    // The control goes last: the daemon reads the socket in order, so once it is answered every frame before it was decided.
+    await sendFrames(lab, [...invalid.map(([, f]) => f), ...filtered.map(([, f]) => f), control]);
+    const advertised = (m: Series): number => m('ndp_responder_advertisements_sent_total') - before('ndp_responder_advertisements_sent_total');
+    const after = await waitForMetrics(lab.host.ns, (m) => advertised(m) >= 1, 'the control NS answered');
+    const nas = ndPackets(await capture.stop()).filter((p) => p.type === 136);
     const seen = nas.map((p) => `${p.ipv6Source}>${p.ipv6Destination}`).join(' ');
-    assert.deepEqual(nas.map((p) => p.ipv6Destination), ['2001:db8::1:99'], `only the control NS was answered; NAs: ${seen}; log: ${JSON.stringify(daemon.logs.filter((r) => r.msg === 'RESPOND'))}`);
-    const reasons = daemon.logs.filter((r) => r.msg === 'IGNORE').map((r) => r.reason);
-    for (const [reason] of cases) assert.ok(reasons.includes(reason), `ignored with reason ${reason}; saw ${reasons.join(',')}`);
+    assert.deepEqual(nas.map((p) => `${p.ipv6Source}>${p.ipv6Destination}`), [`${c}>2001:db8::1:99`], `only the control NS was answered; NAs on the LAN: ${seen}`);
+    const delta = (series: string): number => after(series) - before(series);
+    const counted = Object.fromEntries(IGNORE_REASONS.map((reason) => [reason, delta(ignoredSeries(reason))]).filter(([, n]) => n !== 0));
+    const expected = Object.fromEntries(invalid.map(([reason]) => [reason, 1]));
+    assert.deepEqual(counted, expected, 'each invalid NS counted once under its own reason, nothing else ignored');
+    assert.equal(advertised(after), 1, 'one NA sent, for the control');
+    assert.equal(delta('ndp_responder_solicitations_received_total'), invalid.length + 1, `${filtered.map(([reason]) => reason).join(' and ')} never reached the daemon (kernel filter)`);
   });
 });
 

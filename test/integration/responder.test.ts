@@ -4,6 +4,8 @@ import { createScenario, type Scenario } from '../../src/lab/topology';
 import { startCapture } from '../../src/lab/capture';
 import { runNdisc6 } from '../../src/lab/ndisc';
 import { runInNamespace } from '../../src/lab/exec';
+import { neighbourEntry } from '../../src/lab/neighbours';
+import { waitUntil } from '../../src/lab/wait';
 import { decodeAdvertisementFrame } from '../../src/wire/frame';
 import { formatIpv6, formatMac } from '../../src/wire/address';
 import { findLinkLayerAddress, NdOptionType } from '../../src/wire/nd-options';
@@ -67,12 +69,17 @@ describe('responder on real packets (kernel peers, proxy_ndp=0)', { skip }, () =
     await runInNamespace(lab.lan.ns, 'ip', ['-6', 'neigh', 'replace', lab.container.address, 'lladdr', lab.host.uplinkMac, 'dev', 'lan0', 'nud', 'stale']);
     const capture = await startCapture(lab.lan.ns, 'lan0', ICMP_ND_FILTER);
     await pingOnce(lab.lan.ns, lab.container.address);
-    await new Promise((r) => setTimeout(r, 2500));
+    // STALE → DELAY → (1 s) PROBE: only an answer to the unicast probe makes the entry REACHABLE again.
+    const confirmed = await waitUntil(async () => (await neighbourEntry(lab.lan.ns, lab.container.address, 'lan0'))?.state === 'REACHABLE', {
+      timeoutMs: 4000,
+      description: 'the LAN kernel confirming the container by NUD',
+    }).catch((error: Error) => error);
     const packets = ndPackets(await capture.stop());
     const probe = packets.find((p) => p.type === 135 && p.ipv6Destination === lab.container.address);
     assert.ok(probe, `kernel sent a unicast NS; saw ${JSON.stringify(packets.map((p) => [p.type, p.ipv6Destination]))}`);
     const answer = packets.find((p) => p.type === 136 && p.ipv6Source === lab.container.address && p.timestampNs > probe.timestampNs);
     assert.ok(answer, 'unicast NS answered');
+    assert.equal(confirmed, true, 'the LAN kernel accepted the answer (REACHABLE)');
     const frame = decodeAdvertisementFrame(answer.data);
     assert.equal(frame.advertisement.solicited, true);
     // The kernel probes from its link-local address; the answer goes back to exactly that source.

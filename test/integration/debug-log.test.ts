@@ -1,0 +1,111 @@
+/**
+ * The one namespace test that runs the daemon at --log-level debug. It sends the same crafted
+ * traffic to a daemon at default flags and then to one at debug level, and shows that debug
+ * level only adds observation: the same NAs byte for byte and the same counters, plus the
+ * per-packet RESPOND / IGNORE / SENT lines that the default log does not carry.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startCapture } from '../../src/lab/capture';
+import { createScenario, type Scenario } from '../../src/lab/topology';
+import { parseIpv6, parseMac } from '../../src/wire/address';
+import { DaemonProcess, type LogRecord } from '../helpers/daemon-process';
+import { ICMP_ND_FILTER, isRoot, ndPackets } from '../helpers/lab-tools';
+import { METRICS_PORT, waitForMetrics } from '../helpers/metrics';
+import { sendFrames, solicitation } from '../helpers/solicitations';
+
+const skip = isRoot() ? false : 'needs root for network namespaces (run: sudo npm test)';
+const PER_PACKET = ['RESPOND', 'IGNORE', 'SENT', 'SEND-FAILED'];
+
+/** What one daemon run showed: the NAs on the LAN (hex), its log and its final counters. */
+interface Run {
+  readonly nas: string[];
+  readonly logs: readonly LogRecord[];
+  readonly stopped: LogRecord;
+}
+
+describe('--log-level debug only adds observation', { skip }, () => {
+  let lab: Scenario;
+  let traffic: { frames: Uint8Array[]; answers: number; peer: string; foreign: string };
+  const runs = new Map<string, Run>();
+  const daemons: DaemonProcess[] = [];
+
+  /** Start the daemon with `extra` flags, send the traffic, wait for the answers, stop it. */
+  const run = async (extra: string[]): Promise<Run> => {
+    const daemon = new DaemonProcess(lab.host.ns, ['--interface', 'eth0', '--target', lab.container.address, '--via', 'br0', '--metrics-listen', `127.0.0.1:${METRICS_PORT}`, ...extra]);
+    daemons.push(daemon);
+    await daemon.waitForLog((r) => r.msg === 'route gained, answering', 8000, 'route gained');
+    await daemon.waitForLog((r) => r.msg === 'metrics listening', 2000, 'metrics listening');
+    const capture = await startCapture(lab.lan.ns, 'lan0', ICMP_ND_FILTER);
+    try {
+      await sendFrames(lab, traffic.frames);
+      await waitForMetrics(lab.host.ns, (m) => m('ndp_responder_advertisements_sent_total') >= traffic.answers, `${traffic.answers} NAs sent`);
+    } catch (error) {
+      await capture.stop();
+      throw error;
+    }
+    const nas = ndPackets(await capture.stop()).filter((p) => p.type === 136).map((p) => Buffer.from(p.data).toString('hex'));
+    const { code } = await daemon.stop();
+    assert.equal(code, 0, daemon.stderr);
+    const stopped = daemon.logs.find((r) => r.msg === 'stopped');
+    assert.ok(stopped, "a 'stopped' line");
+    return { nas, logs: daemon.logs, stopped };
+  };
+
+  before(async () => {
+    lab = await createScenario();
+    const c = lab.container.address;
+    const peer = '2001:db8::1:99';
+    const foreign = '2001:db8::99';
+    traffic = {
+      peer,
+      foreign,
+      answers: 3,
+      frames: [
+        solicitation(lab, c, { ipv6Source: parseIpv6(peer) }), // address resolution: NA to the peer, S=1
+        solicitation(lab, c, { ipv6Source: parseIpv6('::'), solicitation: { target: parseIpv6(c), options: [] } }), // DAD: NA to ff02::1, S=0
+        solicitation(lab, c, { ethernetDestination: parseMac(lab.host.uplinkMac), ipv6Destination: parseIpv6(c) }), // NUD, unicast
+        solicitation(lab, c, { hopLimit: 64 }), // invalid (RFC 4861 §7.1.1): silence
+        solicitation(lab, foreign), // not a target: silence
+      ],
+    };
+    runs.set('default', await run([]));
+  });
+  after(async () => {
+    for (const d of daemons) d.kill();
+    await lab?.destroy();
+  });
+
+  test('at default flags: three NAs and no per-packet lines in the log', () => {
+    const plain = runs.get('default')!;
+    assert.equal(plain.nas.length, traffic.answers, `NAs: ${plain.nas.join(' ')}`);
+    assert.deepEqual(plain.logs.filter((r) => PER_PACKET.includes(String(r.msg))), [], 'no per-packet lines at info level');
+    assert.equal(plain.stopped.advertised, traffic.answers);
+    assert.deepEqual(plain.stopped.ignored, { 'bad-hop-limit': 1 });
+  });
+
+  test('at --log-level debug: the same NAs byte for byte, and RESPOND, IGNORE and SENT lines', async (t) => {
+    const plain = runs.get('default')!;
+    const debug = await run(['--log-level', 'debug']);
+    assert.deepEqual(debug.nas, plain.nas, 'the same NAs, in the same order, byte for byte');
+    assert.equal(debug.stopped.advertised, plain.stopped.advertised);
+
+    const c = lab.container.address;
+    const responded = debug.logs.filter((r) => r.msg === 'RESPOND').map((r) => r.ns);
+    assert.deepEqual(responded, [`who-has ${c} tell ${traffic.peer}`, `who-has ${c} tell ::`, `who-has ${c} tell ${lab.lan.address}`]);
+    const ignoredForTarget = debug.logs.filter((r) => r.msg === 'IGNORE' && r.reason !== 'not-a-target').map((r) => r.reason);
+    assert.deepEqual(ignoredForTarget, ['bad-hop-limit'], 'the invalid NS is logged with its reason');
+    const sent = debug.logs.filter((r) => r.msg === 'SENT');
+    assert.ok(sent.length >= 1, 'a SENT line per answered batch');
+    for (const line of sent) assert.ok(Number.isInteger(line.latencyUs) && Number(line.latencyUs) >= 0, `latencyUs: ${JSON.stringify(line)}`);
+
+    // Pending the one answer pipeline: today debug level also turns the kernel target filter off,
+    // so the NS for a foreign target reaches userspace and is counted only at debug level.
+    await t.test('the kernel target filter stays on: the same received and ignored counters', { todo: 'today debug level turns the kernel target filter off; passes once the one answer pipeline lands' }, () => {
+      assert.deepEqual(
+        { received: debug.stopped.received, ignored: debug.stopped.ignored },
+        { received: plain.stopped.received, ignored: plain.stopped.ignored },
+      );
+    });
+  });
+});
