@@ -16,13 +16,17 @@ export class DaemonProcess {
   private waiters: { test: (r: LogRecord) => boolean; resolve: (r: LogRecord) => void }[] = [];
   private partial = '';
 
-  /** `wrapper` runs between `ip netns exec NS` and node, e.g. a `setpriv ...` prefix (which execs too). */
-  constructor(namespace: string, args: string[], wrapper: readonly string[] = []) {
+  /**
+   * `wrapper` runs between the namespace entry and node, e.g. a `setpriv ...` prefix (which execs
+   * too). `enter: 'nsenter'` enters with `nsenter --net=` as systemd's NetworkNamespacePath= and
+   * container tools do: unlike `ip netns exec`, it leaves /sys mounted for the original namespace.
+   */
+  constructor(namespace: string, args: string[], wrapper: readonly string[] = [], enter: 'ip-netns-exec' | 'nsenter' = 'ip-netns-exec') {
     // Exactly the test's flags: the daemon runs as users run it. JSON logs change nothing on the
     // packet path; they only let the helper parse the info/warn lines.
-    this.child = spawn('ip', ['netns', 'exec', namespace, ...wrapper, process.execPath, CLI, 'run', '--log-format', 'json', ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const command = [...wrapper, process.execPath, CLI, 'run', '--log-format', 'json', ...args];
+    const [program, ...entry] = enter === 'nsenter' ? ['nsenter', `--net=/var/run/netns/${namespace}`] : ['ip', 'netns', 'exec', namespace];
+    this.child = spawn(program!, [...entry, ...command], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => this.onData(chunk));
     this.child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (this.stderr += chunk));
     this.exited = new Promise((resolve) => this.child.on('exit', (code, signal) => resolve({ code, signal })));

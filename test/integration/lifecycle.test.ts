@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runInNamespace } from '../../src/lab/exec';
@@ -109,5 +111,35 @@ describe('lifecycle: missing, deleted and recreated uplinks', { skip }, () => {
     await d.waitForLog((r) => r.msg === 'host configured' && r.sysctl === 'net.ipv6.conf.eth0.accept_ra' && Number(r.time) >= plugged, 3000, 'accept_ra fixed');
     assert.equal((await runInNamespace(lab.host.ns, 'sysctl', ['-n', 'net.ipv6.conf.eth0.accept_ra'])).stdout.trim(), '2');
     await d.stop();
+  });
+});
+
+describe('started with nsenter --net= (no /sys remount): interfaces come from rtnetlink', { skip }, () => {
+  let lab: Scenario;
+  let daemon: DaemonProcess | undefined;
+  // A name no other namespace has: the /sys of the namespace that mounted it cannot know it.
+  const uplink = `nx${randomBytes(3).toString('hex')}`;
+  before(async () => {
+    lab = await createScenario();
+    await runInNamespace(lab.host.ns, 'ip', ['link', 'del', 'eth0']);
+    await plugUplink(lab, uplink, '02:00:00:00:0e:02');
+  });
+  after(async () => {
+    daemon?.kill();
+    await lab?.destroy();
+  });
+
+  test('run finds the uplink and the LAN reaches the container; check and bench see the namespace too', async () => {
+    assert.equal(existsSync(`/sys/class/net/${uplink}`), false, 'the test itself sees a /sys without the uplink');
+    daemon = new DaemonProcess(lab.host.ns, ['--interface', uplink, '--target', lab.container.address, '--via', 'br0'], [], 'nsenter');
+    await daemon.waitForLog((r) => r.msg === 'route gained, answering', 8000, 'route gained');
+    assert.ok((await pingUntil(lab.lan.ns, lab.container.address, 3000)) !== undefined, 'container reachable through the nsenter-started daemon');
+    const nsenter = (ns: string): string[] => ['nsenter', `--net=/var/run/netns/${ns}`];
+    const check = await runCli(['check', '--interface', uplink], { prefix: nsenter(lab.host.ns) });
+    assert.match(check.stdout, new RegExp(`ok +interface +${uplink} \\(ifindex \\d+, MAC 02:00:00:00:0e:02\\) is up`), check.stdout + check.stderr);
+    const bench = await runCli(['bench', '--interface', 'lan0', '--target', lab.container.address, '--count', '20', '--rate', '100', '--json'], { prefix: nsenter(lab.lan.ns) });
+    assert.equal(bench.code, 0, bench.stderr);
+    assert.ok((JSON.parse(bench.stdout) as { answered: number }).answered > 0, bench.stdout);
+    assert.equal((await daemon.stop()).code, 0);
   });
 });
