@@ -14,8 +14,8 @@ export const ALL_NODES: Uint8Array = Uint8Array.of(0xff, 0x02, 0, 0, 0, 0, 0, 0,
 /** The unspecified address :: (RFC 4291 §2.5.2), the source of a DAD probe. Shared: never mutate it. */
 export const UNSPECIFIED: Uint8Array = new Uint8Array(IPV6_ADDRESS_LENGTH);
 
-/** Prefix ff02:0:0:0:0:1:ff00::/104 of solicited-node groups (RFC 4291 §2.7.1). */
-const SOLICITED_NODE_PREFIX = Uint8Array.of(0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff);
+/** Prefix ff02:0:0:0:0:1:ff00::/104 of solicited-node groups, its 13 bytes (RFC 4291 §2.7.1). Shared: never mutate it. */
+export const SOLICITED_NODE_PREFIX: Uint8Array = Uint8Array.of(0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff);
 
 const HEX_GROUP = /^[0-9a-fA-F]{1,4}$/;
 const IPV4_TAIL = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
