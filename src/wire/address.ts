@@ -146,7 +146,8 @@ export function isLinkLocal(address: Uint8Array, offset = 0): boolean {
 /** True for :: (RFC 4291 §2.5.2). */
 export function isUnspecified(address: Uint8Array, offset = 0): boolean {
   ensureAvailable(address, offset, IPV6_ADDRESS_LENGTH, 'IPv6 address');
-  return equalBytes(address, offset, UNSPECIFIED, 0, IPV6_ADDRESS_LENGTH);
+  for (let i = 0; i < IPV6_ADDRESS_LENGTH; i++) if (address[offset + i] !== 0) return false;
+  return true;
 }
 
 /** True for ff02::1:ff00:0/104 (RFC 4291 §2.7.1). */

@@ -3,7 +3,10 @@ import assert from 'node:assert/strict';
 import { RateLimitGate } from '../../src/core/answer-gate';
 import { AnswerRateLimiter, type RateLimitSettings } from '../../src/core/rate-limit';
 import { BUCKET_SLOTS, fillBucket, takeToken, type Rate } from '../../src/core/token-bucket';
-import type { Solicitation } from '../../src/core/validate';
+import { SolicitationView } from '../../src/core/solicitation-view';
+import { validateSolicitation } from '../../src/core/validate';
+import { multicastMac, parseIpv6, solicitedNodeAddress } from '../../src/wire/address';
+import { encodeSolicitationFrame } from '../../src/wire/frame';
 
 const settings = (perSource: number, global: number, maxSources = 4): RateLimitSettings => ({
   perSource: { perSecond: perSource, burst: perSource * 2 },
@@ -92,23 +95,31 @@ describe('AnswerRateLimiter', () => {
 });
 
 describe('RateLimitGate', () => {
-  const ns = (source: number, dad = false): Solicitation => ({
-    ethernetSource: Uint8Array.of(2, 0, 0, 0, 0, source),
-    source: dad ? new Uint8Array(16) : Uint8Array.of(0xfe, 0x80, ...new Array<number>(13).fill(0), source),
-    destination: new Uint8Array(16),
-    target: Uint8Array.of(0x20, 1, 0xd, 0xb8, ...new Array<number>(11).fill(0), 5),
-    sourceLinkLayerAddress: undefined,
-    duplicateAddressDetection: dad,
-  });
+  /** A valid NS from fe80::`source` (or a DAD probe) for 2001:db8::5, with its view. */
+  const ns = (source: number, dad = false): [Uint8Array, SolicitationView] => {
+    const target = parseIpv6('2001:db8::5');
+    const group = solicitedNodeAddress(target);
+    const frame = encodeSolicitationFrame({
+      ethernetDestination: multicastMac(group),
+      ethernetSource: Uint8Array.of(2, 0, 0, 0, 0, source),
+      ipv6Source: dad ? parseIpv6('::') : parseIpv6(`fe80::${source}`),
+      ipv6Destination: group,
+      hopLimit: 255,
+      solicitation: { target, options: [] },
+    });
+    const view = new SolicitationView();
+    assert.equal(validateSolicitation(frame, 0, frame.length, undefined, view), undefined);
+    return [frame, view];
+  };
 
   test('keys by IPv6 source, uses the time set per batch, reports DAD probes', () => {
     const dads: number[] = [];
     const gate = new RateLimitGate(settings(1, 1000), 0, (target) => dads.push(target[15]!));
-    assert.deepEqual([gate.admit(ns(1)), gate.admit(ns(1)), gate.admit(ns(1))], [true, true, false]);
-    assert.equal(gate.admit(ns(2)), true);
+    assert.deepEqual([gate.admit(...ns(1)), gate.admit(...ns(1)), gate.admit(...ns(1))], [true, true, false]);
+    assert.equal(gate.admit(...ns(2)), true);
     gate.nowMs = 1000;
-    assert.equal(gate.admit(ns(1)), true, 'refilled when the batch time moved on');
-    gate.admit(ns(0, true));
+    assert.equal(gate.admit(...ns(1)), true, 'refilled when the batch time moved on');
+    gate.admit(...ns(0, true));
     assert.deepEqual(dads, [5]);
   });
 
@@ -116,7 +127,7 @@ describe('RateLimitGate', () => {
     const dads: number[] = [];
     const gate = new RateLimitGate(settings(1, 1), 0, (target) => dads.push(target[15]!));
     gate.bypass = true;
-    for (let i = 0; i < 100; i++) assert.equal(gate.admit(ns(1, true)), true);
+    for (let i = 0; i < 100; i++) assert.equal(gate.admit(...ns(1, true)), true);
     assert.deepEqual(dads, []);
     assert.equal(gate.limiter.trackedSources, 0);
   });
