@@ -64,7 +64,7 @@ describe('--config, SIGHUP reload, metrics, rate limits and conflicts on real pa
   before(async () => {
     lab = await createScenario();
     writeConfig([FIRST]);
-    // Info level: the production (fast) path, not the reference path that feeds debug logs.
+    // Info level, as production runs: no per-frame lines (every level takes the same path).
     daemon = new DaemonProcess(lab.host.ns, ['--config', file, '--metrics-listen', `127.0.0.1:${METRICS_PORT}`, '--log-level', 'info']);
     await daemon.waitForLog((r) => r.msg === 'route gained, answering', 8000, 'route gained');
     await daemon.waitForLog((r) => r.msg === 'metrics listening', 2000, 'metrics listening');
