@@ -150,12 +150,6 @@ export function isUnspecified(address: Uint8Array, offset = 0): boolean {
   return true;
 }
 
-/** True for ff02::1:ff00:0/104 (RFC 4291 §2.7.1). */
-export function isSolicitedNodeMulticast(address: Uint8Array, offset = 0): boolean {
-  ensureAvailable(address, offset, IPV6_ADDRESS_LENGTH, 'IPv6 address');
-  return equalBytes(address, offset, SOLICITED_NODE_PREFIX, 0, SOLICITED_NODE_PREFIX.length);
-}
-
 /** The solicited-node group of `target`: the /104 prefix plus its low 24 bits (RFC 4291 §2.7.1). */
 export function solicitedNodeAddress(target: Uint8Array): Uint8Array {
   ensureAvailable(target, 0, IPV6_ADDRESS_LENGTH, 'IPv6 address');
