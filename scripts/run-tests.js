@@ -5,20 +5,22 @@
 // Integration tests create network namespaces and run one at a time; without root they skip
 // themselves and say so.
 const { spawnSync } = require('node:child_process');
-const { readdirSync, statSync } = require('node:fs');
-const { join } = require('node:path');
+const { existsSync, readdirSync, statSync } = require('node:fs');
+const { join, relative } = require('node:path');
 
 function find(dir) {
   let out = [];
   for (const name of readdirSync(dir).sort()) {
     const path = join(dir, name);
     if (statSync(path).isDirectory()) out = out.concat(find(path));
-    else if (name.endsWith('.test.js')) out.push(path);
+    // Only tests whose source still exists: a renamed or deleted test leaves a stale .js in dist/.
+    else if (name.endsWith('.test.js') && existsSync(join(sources, relative(root, path)).replace(/\.js$/, '.ts'))) out.push(path);
   }
   return out;
 }
 
 const root = join(__dirname, '..', 'dist', 'test');
+const sources = join(__dirname, '..', 'test');
 const only = process.argv.slice(2);
 let files = find(root);
 if (only.length > 0) files = files.filter((f) => only.some((o) => f.includes(o)));

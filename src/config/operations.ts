@@ -1,5 +1,6 @@
 /** Validation of the operations flags: `--metrics-listen` and the answer rate limits. */
-import { burstFor, DEFAULT_RATE_LIMITS, type Rate, type RateLimitSettings } from '../core/rate-limit';
+import { burstFor, DEFAULT_RATE_LIMITS, type RateLimitSettings } from '../core/rate-limit';
+import type { Rate } from '../core/token-bucket';
 import { UserError } from '../model/errors';
 import { parseListenAddress } from './listen';
 import { type ListenAddress } from '../model/settings';

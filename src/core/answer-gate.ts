@@ -1,13 +1,17 @@
+/** The last check before an answer is queued: rate limits and DAD-conflict reports. */
 import { AnswerRateLimiter, type RateLimitSettings } from './rate-limit';
-import type { Solicitation } from './validate';
+import type { SolicitationView } from './solicitation-view';
 
 /** Last check before an answer is queued: sees every solicitation we decided to answer. */
 export interface AnswerGate {
-  /** False refuses the answer; it is counted as `rate-limited`. */
-  admit(ns: Solicitation): boolean;
+  /** False refuses the answer to the solicitation `view` describes in `bytes`; it is counted as `rate-limited`. */
+  admit(bytes: Uint8Array, view: SolicitationView): boolean;
 }
 
-/** Called for a DAD probe (source ::) for an address we serve: someone else wants it. */
+/**
+ * Called for a DAD probe (source ::) for an address we serve: someone else wants it. The
+ * arrays are reused for every report: read them during the call, never keep them.
+ */
 export type DadConflictHandler = (target: Uint8Array, ethernetSource: Uint8Array) => void;
 
 /**
@@ -18,6 +22,8 @@ export class RateLimitGate implements AnswerGate {
   /** While true every answer passes (the start-up warm-up must not spend tokens). */
   bypass = false;
   readonly limiter: AnswerRateLimiter;
+  private readonly conflictTarget = new Uint8Array(16);
+  private readonly conflictMac = new Uint8Array(6);
 
   constructor(
     settings: RateLimitSettings,
@@ -25,7 +31,6 @@ export class RateLimitGate implements AnswerGate {
     private readonly onDadConflict?: DadConflictHandler,
   ) {
     this.limiter = new AnswerRateLimiter(settings, nowMs);
-    this.nowMs = nowMs;
   }
 
   /**
@@ -41,10 +46,18 @@ export class RateLimitGate implements AnswerGate {
   }
 
   /** See {@link AnswerGate.admit}. */
-  admit(ns: Solicitation): boolean {
+  admit(bytes: Uint8Array, view: SolicitationView): boolean {
     if (this.bypass) return true;
-    if (ns.duplicateAddressDetection) this.onDadConflict?.(ns.target, ns.ethernetSource);
+    if (view.duplicateAddressDetection) this.reportDad(bytes, view);
     // Straight from the address bytes: no key string, no allocation per answer.
-    return this.limiter.admitAtClock(ns.source, 0);
+    return this.limiter.admitAtClock(bytes, view.source);
+  }
+
+  /** Hands the probe's target and Ethernet source to the conflict handler, copied into reused arrays. */
+  private reportDad(bytes: Uint8Array, view: SolicitationView): void {
+    if (this.onDadConflict === undefined) return;
+    for (let i = 0; i < 16; i++) this.conflictTarget[i] = bytes[view.target + i]!;
+    for (let i = 0; i < 6; i++) this.conflictMac[i] = bytes[view.ethernetSource + i]!;
+    this.onDadConflict(this.conflictTarget, this.conflictMac);
   }
 }

@@ -1,13 +1,17 @@
-import { ALL_NODES, isLinkLocal, multicastMac } from '../wire/address';
-import type { AdvertisementFrameFields } from '../wire/frame';
-import { NdOptionType } from '../wire/nd-options';
+/**
+ * The decision on a valid solicitation (docs/design.md "Deciding"): answer only for our
+ * targets, never for link-local ones, the host's own addresses, or addresses the kernel would
+ * not route through the inner side. Pure and allocation-free: the caller supplies the target
+ * set, routes and link state, and the solicitation as a view into the receive buffer.
+ */
+import { isLinkLocal } from '../wire/address';
 import type { AnswerGate } from './answer-gate';
 import type { IgnoreReason } from '../model/reasons';
 import type { RouteInfo, SourceMode, Target } from '../model/target';
 import type { TargetSet } from './target-set';
-import type { Solicitation } from './validate';
+import type { SolicitationView } from './solicitation-view';
 
-/** Everything `decideAdvertisement` needs to know about the world, passed in. */
+/** Everything the decision and the answer need to know about the world, passed in. */
 export interface DecisionContext {
   readonly targets: TargetSet;
   /** Name of the uplink the solicitation arrived on. */
@@ -26,18 +30,6 @@ export interface DecisionContext {
   readonly answerGate?: AnswerGate | undefined;
 }
 
-/** Either an advertisement to send, or an ignore with its reason. */
-export type Decision =
-  | { readonly action: 'advertise'; readonly target: Target; readonly frame: AdvertisementFrameFields }
-  | { readonly action: 'ignore'; readonly reason: IgnoreReason; readonly target?: Target };
-
-const ALL_NODES_MAC = multicastMac(ALL_NODES);
-const HOP_LIMIT = 255;
-
-function ignore(reason: IgnoreReason, target?: Target): Decision {
-  return target === undefined ? { action: 'ignore', reason } : { action: 'ignore', reason, target };
-}
-
 /** Whether the kernel's route for `target` lets us answer without black-holing traffic. */
 export function routeReason(target: Target, context: DecisionContext): IgnoreReason | undefined {
   const route = context.routeOf(target);
@@ -50,45 +42,23 @@ export function routeReason(target: Target, context: DecisionContext): IgnoreRea
   return undefined;
 }
 
-/**
- * Decide whether to answer a valid solicitation, and build the answer.
- * Pure: the caller supplies the target set, routes and link state.
- */
-export function decideAdvertisement(ns: Solicitation, context: DecisionContext): Decision {
-  if (!context.linkUp) return ignore('link-down');
-  // Link-local addresses are never proxied: they are only meaningful on their own link.
-  if (isLinkLocal(ns.target)) return ignore('link-local-target');
-  const target = context.targets.match(ns.target);
-  if (target === undefined) return ignore('not-a-target');
-  // The kernel answers for the host's own addresses; a second answer would only confuse.
-  if (context.isOwnAddress(ns.target)) return ignore('own-address', target);
-  const blocked = routeReason(target, context);
-  if (blocked !== undefined) return ignore(blocked, target);
-  return { action: 'advertise', target, frame: buildAdvertisement(ns, context) };
-}
+/** The target copied out for `isOwnAddress`, which takes a 16-byte address; reused, never kept. */
+const scratchTarget = new Uint8Array(16);
 
-/** The Neighbour Advertisement answering `ns` (RFC 4861 §7.2.4), as frame fields. */
-export function buildAdvertisement(ns: Solicitation, context: DecisionContext): AdvertisementFrameFields {
-  const dad = ns.duplicateAddressDetection;
-  // §7.2.4: a DAD probe (source ::) is answered to all-nodes with S=0; S=1 to a multicast
-  // destination would be dropped by receivers.
-  const ipv6Destination = dad ? ALL_NODES : ns.source;
-  const ethernetDestination = dad ? ALL_NODES_MAC : (ns.sourceLinkLayerAddress ?? ns.ethernetSource);
-  const ipv6Source =
-    context.source === 'link-local' && context.uplinkLinkLocal !== undefined ? context.uplinkLinkLocal : ns.target;
-  return {
-    ethernetDestination,
-    ethernetSource: context.uplinkMac,
-    ipv6Source,
-    ipv6Destination,
-    hopLimit: HOP_LIMIT,
-    advertisement: {
-      router: context.router,
-      solicited: !dad,
-      override: context.override,
-      target: ns.target,
-      // §7.2.4: always include our link-layer address; a proxy has no other way to be reached.
-      options: [{ type: NdOptionType.TargetLinkLayerAddress, linkLayerAddress: context.uplinkMac }],
-    },
-  };
+/**
+ * Decides on the valid solicitation `view` describes in `bytes`: the matched Target to answer
+ * for, or the reason not to. The checks apply in this order, the first that fails naming the
+ * reason: link down, link-local target, not a target, own address, then the route.
+ */
+export function decide(bytes: Uint8Array, view: SolicitationView, context: DecisionContext): Target | IgnoreReason {
+  if (!context.linkUp) return 'link-down';
+  const at = view.target;
+  // Link-local addresses are never proxied: they are only meaningful on their own link.
+  if (isLinkLocal(bytes, at)) return 'link-local-target';
+  const target = context.targets.matchAt(bytes, at);
+  if (target === undefined) return 'not-a-target';
+  for (let i = 0; i < 16; i++) scratchTarget[i] = bytes[at + i]!;
+  // The kernel answers for the host's own addresses; a second answer would only confuse.
+  if (context.isOwnAddress(scratchTarget)) return 'own-address';
+  return routeReason(target, context) ?? target;
 }

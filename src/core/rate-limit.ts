@@ -1,15 +1,10 @@
 /**
- * Answer rate limits (NDP-NOTES "Floods"): token buckets per NS source and one global,
- * with a bounded per-source table. Pure: the caller passes the time in milliseconds
- * from a monotonic clock.
+ * Answer rate limits (docs/design.md "Floods"): token buckets per NS source and one global,
+ * with a bounded per-source table. Pure: the caller passes the time in milliseconds from a
+ * monotonic clock.
  */
 import { SourceBuckets } from './source-buckets';
-
-/** A rate in tokens per second with a burst size; `perSecond` 0 disables the limit. */
-export interface Rate {
-  readonly perSecond: number;
-  readonly burst: number;
-}
+import { BUCKET_SLOTS, fillBucket, takeToken, type Rate } from './token-bucket';
 
 /** Settings of {@link AnswerRateLimiter}. */
 export interface RateLimitSettings {
@@ -31,44 +26,6 @@ export function burstFor(perSecond: number): number {
   return Math.max(1, Math.ceil(perSecond * 2));
 }
 
-/** One token bucket; starts full. Time going backwards (a reset clock) adds nothing. */
-export class TokenBucket {
-  /**
-   * [tokens, last time, time of this take] in a Float64Array, not two number fields: V8 boxes a fractional
-   * number written to an object field, which would allocate on every take.
-   */
-  private readonly state = new Float64Array(3);
-
-  constructor(
-    private readonly rate: Rate,
-    nowMs: number,
-  ) {
-    this.state[0] = rate.burst;
-    this.state[1] = nowMs;
-  }
-
-  /** Take one token if there is one. */
-  take(nowMs: number): boolean {
-    this.state[2] = nowMs;
-    return this.takeAt(this.state, 2);
-  }
-
-  /** {@link take} at the time `clock[at]`: the answer path passes no fractional number (V8 would box it). */
-  takeAt(clock: Float64Array, at: number): boolean {
-    if (this.rate.perSecond <= 0) return true;
-    const state = this.state;
-    const nowMs = clock[at]!;
-    const elapsed = nowMs - state[1]!;
-    if (elapsed > 0) {
-      state[0] = Math.min(this.rate.burst, state[0]! + (elapsed * this.rate.perSecond) / 1000);
-      state[1] = nowMs;
-    }
-    if (state[0]! < 1) return false;
-    state[0] = state[0]! - 1;
-    return true;
-  }
-}
-
 /**
  * Decides whether one more answer may go out now. A source over its own rate is refused
  * without spending global tokens, so one noisy host cannot starve the others. Sources are
@@ -76,7 +33,8 @@ export class TokenBucket {
  */
 export class AnswerRateLimiter {
   private sources: SourceBuckets;
-  private global: TokenBucket;
+  /** The global bucket, in the same slots as every per-source one. */
+  private readonly global = new Float64Array(BUCKET_SLOTS);
   /** Where a string key's 128-bit hash is written (string keys are for logs, not the answer path). */
   private readonly keyBytes = new Uint8Array(16);
   /** The current time for {@link admitAtClock}; the gate writes it once per batch. */
@@ -86,8 +44,7 @@ export class AnswerRateLimiter {
     private settings: RateLimitSettings,
     nowMs: number,
   ) {
-    this.global = new TokenBucket(settings.global, nowMs);
-    this.sources = new SourceBuckets(settings.perSource, Math.max(1, settings.maxSources));
+    this.sources = this.reset(settings, nowMs);
   }
 
   /** Sources currently tracked (bounded by `maxSources`). */
@@ -98,29 +55,30 @@ export class AnswerRateLimiter {
   /** Swap in new settings (SIGHUP): buckets restart full, the table is cleared. */
   configure(settings: RateLimitSettings, nowMs: number): void {
     this.settings = settings;
-    this.global = new TokenBucket(settings.global, nowMs);
-    this.sources = new SourceBuckets(settings.perSource, Math.max(1, settings.maxSources));
+    this.sources = this.reset(settings, nowMs);
   }
 
-  /** True when an answer to the IPv6 source at `bytes[offset..offset+16)` may be sent at `nowMs`. */
-  admitAddress(bytes: Uint8Array, offset: number, nowMs: number): boolean {
-    this.clock[0] = nowMs;
-    return this.admitAtClock(bytes, offset);
-  }
-
-  /** {@link admitAddress} at the time in `clock[0]`: what the answer path calls (no number to box). */
+  /** True when an answer to the IPv6 source at `bytes[offset..offset+16)` may be sent at the time in `clock[0]`. */
   admitAtClock(bytes: Uint8Array, offset: number): boolean {
     if (this.settings.perSource.perSecond > 0 && !this.sources.take(bytes, offset, this.clock)) return false;
-    return this.global.takeAt(this.clock, 0);
+    return takeToken(this.global, 0, this.settings.global, this.clock);
   }
 
   /**
-   * The same for a source named by a string (e.g. a log key). The key is hashed to 128 bits;
-   * a collision (vanishingly unlikely) would only make two keys share one bucket.
+   * The same for a source named by a string (e.g. a log key) at `nowMs`. The key is hashed to
+   * 128 bits; a collision (vanishingly unlikely) would only make two keys share one bucket.
    */
   admit(sourceKey: string, nowMs: number): boolean {
     hashKey(sourceKey, this.keyBytes);
-    return this.admitAddress(this.keyBytes, 0, nowMs);
+    this.clock[0] = nowMs;
+    return this.admitAtClock(this.keyBytes, 0);
+  }
+
+  /** Fills the global bucket as of `nowMs` and returns an empty source table for `settings`. */
+  private reset(settings: RateLimitSettings, nowMs: number): SourceBuckets {
+    this.clock[0] = nowMs;
+    fillBucket(this.global, 0, settings.global, this.clock);
+    return new SourceBuckets(settings.perSource, Math.max(1, settings.maxSources));
   }
 }
 

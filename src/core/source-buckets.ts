@@ -5,7 +5,7 @@
  * is forgotten (exact LRU, a doubly linked list threaded through Int32Arrays).
  */
 import { AddressTable } from '../wire/address-table';
-import type { Rate } from './rate-limit';
+import { BUCKET_SLOTS, fillBucket, takeToken, type Rate } from './token-bucket';
 
 const NONE = -1;
 
@@ -15,8 +15,8 @@ export class SourceBuckets {
   private readonly index: AddressTable;
   /** Entry i's address at bytes [16i, 16i+16): what eviction removes from the index. */
   private readonly addresses: Uint8Array;
-  private readonly tokens: Float64Array;
-  private readonly last: Float64Array;
+  /** Entry i's bucket (see token-bucket.ts). */
+  private readonly buckets: Float64Array;
   /** LRU order: `head` is the most recently seen entry, `tail` the next one to evict. */
   private readonly newer: Int32Array;
   private readonly older: Int32Array;
@@ -30,8 +30,7 @@ export class SourceBuckets {
   ) {
     this.index = new AddressTable(capacity);
     this.addresses = new Uint8Array(capacity * 16);
-    this.tokens = new Float64Array(capacity);
-    this.last = new Float64Array(capacity);
+    this.buckets = new Float64Array(capacity * BUCKET_SLOTS);
     this.newer = new Int32Array(capacity);
     this.older = new Int32Array(capacity);
   }
@@ -41,14 +40,6 @@ export class SourceBuckets {
     return this.used;
   }
 
-  /** Forget every source. */
-  clear(): void {
-    this.index.clear();
-    this.used = 0;
-    this.head = NONE;
-    this.tail = NONE;
-  }
-
   /**
    * Take one token from the bucket of the address at `bytes[offset..offset+16)` at time
    * `clock[0]` (a new source starts with a full bucket); marks the source most recently seen
@@ -56,7 +47,6 @@ export class SourceBuckets {
    * function V8 did not inline is boxed: an allocation per call.
    */
   take(bytes: Uint8Array, offset: number, clock: Float64Array): boolean {
-    const nowMs = clock[0]!;
     let entry = this.index.getAt(bytes, offset);
     if (entry >= 0) {
       this.unlink(entry);
@@ -65,19 +55,10 @@ export class SourceBuckets {
       // A byte loop, not set(subarray()): a subarray is an allocation.
       for (let i = 0; i < 16; i++) this.addresses[entry * 16 + i] = bytes[offset + i]!;
       this.index.set(bytes, offset, entry);
-      this.tokens[entry] = this.rate.burst;
-      this.last[entry] = nowMs;
+      fillBucket(this.buckets, entry, this.rate, clock);
     }
     this.pushNewest(entry);
-    // The rule of TokenBucket.take, on this entry's slots.
-    let tokens = this.tokens[entry]!;
-    const elapsed = nowMs - this.last[entry]!;
-    if (elapsed > 0) {
-      tokens = Math.min(this.rate.burst, tokens + (elapsed * this.rate.perSecond) / 1000);
-      this.last[entry] = nowMs;
-    }
-    this.tokens[entry] = tokens < 1 ? tokens : tokens - 1;
-    return tokens >= 1;
+    return takeToken(this.buckets, entry, this.rate, clock);
   }
 
   /** Drop the least recently seen entry from the index and the list; returns its index for reuse. */

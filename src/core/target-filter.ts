@@ -3,7 +3,7 @@
  * serve are dropped before they wake userspace (a foreign-target flood then costs no JS time).
  */
 import { formatIpv6, multicastMac, solicitedNodeAddress } from '../wire/address';
-import { MAX_FILTER_TARGETS, type FilterOptions } from '../wire/bpf';
+import { MAX_FILTER_TARGETS, type FilterOptions } from '../wire/bpf-targets';
 import type { Target } from '../model/target';
 
 /** Number of leading bits `a` and `b` share, at most `limit`. */

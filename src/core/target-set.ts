@@ -1,16 +1,6 @@
 import type { Target } from '../model/target';
 import { AddressTable, addressWord, prefixWordMask } from '../wire/address-table';
 
-
-const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
-
-/** A compact string key for 16 address bytes, used for hash lookups. */
-export function addressKey(bytes: Uint8Array, offset = 0): string {
-  let key = '';
-  for (let i = 0; i < 16; i++) key += HEX[bytes[offset + i]!];
-  return key;
-}
-
 /** Copy of `address` with host bits past `prefixLength` cleared. */
 export function networkAddress(address: Uint8Array, prefixLength: number): Uint8Array {
   const out = new Uint8Array(16);

@@ -1,16 +1,22 @@
 /**
  * The hot loop: each received batch goes through the core's answer pipeline and the answers
  * leave in one sendmmsg. Owns the preallocated pipeline state; the daemon hands it frames.
+ * Logging observes the pipeline and never steers it: at debug level an observer formats each
+ * decision, and nothing else changes.
  */
 import { performance } from 'node:perf_hooks';
 import { RateLimitGate } from '../core/answer-gate';
 import type { DecisionContext } from '../core/decide';
+import { OutputBatch } from '../core/output-batch';
+import { AnswerPipeline, type DecisionObserver } from '../core/pipeline';
 import { DEFAULT_RATE_LIMITS, type RateLimitSettings } from '../core/rate-limit';
-import { FastResponder, warmUpFastResponder } from '../core/fast-responder';
-import { OutputBatch, processBatch, warmUpResponder, type DecisionObserver } from '../core/responder';
+import type { SolicitationView } from '../core/solicitation-view';
+import { warmUpPipeline } from '../core/warm-up';
 import { now, type NativeError } from '../io/native';
 import type { Logger } from '../io/log';
 import { ResponderCounters } from '../model/counters';
+import type { IgnoreReason } from '../model/reasons';
+import type { Target } from '../model/target';
 import { formatIpv6 } from '../wire/address';
 
 const RECEIVE_BATCH = 64;
@@ -22,7 +28,8 @@ export type SendBatch = (bytes: Uint8Array, lengths: Uint32Array, count: number)
 export class AnswerLoop {
   readonly counters = new ResponderCounters();
   private readonly out = new OutputBatch(RECEIVE_BATCH);
-  private readonly fast = new FastResponder();
+  private readonly pipeline = new AnswerPipeline();
+  private readonly debugLines: DecisionObserver;
   /** Called with the receive-to-send latency in seconds of each batch that was answered (metrics). */
   onAnswered: ((seconds: number) => void) | undefined;
 
@@ -31,40 +38,36 @@ export class AnswerLoop {
     readonly gate: RateLimitGate,
     private readonly send: SendBatch,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.debugLines = new DebugLines(log);
+  }
 
   /** Run synthetic solicitations for `target` through the path so V8 has optimised it before the first real frame. */
   warmUp(target: Uint8Array | undefined, rateLimits: RateLimitSettings | undefined): void {
     if (target === undefined) return;
     // The warm-up's synthetic solicitations must neither spend tokens nor count as DAD conflicts.
     this.gate.bypass = true;
-    // The reference path only runs at debug level; its warm-up allocates ~30 MB of garbage,
-    // which grows the young generation (RSS) for good, so it is skipped otherwise.
-    if (this.log.isLevelEnabled('debug')) warmUpResponder(this.context, target);
     const spareGate = new RateLimitGate(rateLimits ?? DEFAULT_RATE_LIMITS, performance.now());
-    warmUpFastResponder(this.fast, this.context, target, 20_000, spareGate);
+    warmUpPipeline(this.pipeline, this.context, target, 20_000, spareGate);
     this.gate.bypass = false;
   }
 
   /** One received batch: `count` frames back to back in `data`, four meta words each. */
   onFrames(data: Uint8Array, count: number, meta: Uint32Array): void {
-    const observe = this.log.isLevelEnabled('debug') ? this.observer() : undefined;
+    // The observer only formats debug lines: every level takes the same path to the same answers.
+    const observer = this.log.isLevelEnabled('debug') ? this.debugLines : undefined;
     this.gate.nowMs = performance.now();
     const out = this.out;
     const counters = this.counters;
-    // The fast path makes the same decisions without allocating; the reference path feeds debug logs.
-    const queued =
-      observe === undefined
-        ? this.fast.process(data, count, meta, this.context, out, counters)
-        : processBatch(data, count, meta, this.context, out, counters, observe);
+    const queued = this.pipeline.process(data, count, meta, this.context, out, counters, observer);
     if (queued > 0) {
       try {
         const sent = this.send(out.bytes, out.lengths, out.count);
         counters.advertised += sent;
-        if (observe !== undefined || this.onAnswered !== undefined) {
+        if (observer !== undefined || this.onAnswered !== undefined) {
           const latencyUs = receiveToSendMicros(meta);
           this.onAnswered?.(latencyUs / 1e6);
-          if (observe !== undefined) this.log.debug({ latencyUs }, 'SENT');
+          if (observer !== undefined) this.log.debug({ latencyUs }, 'SENT');
         }
         counters.sendFailures += out.count - sent;
       } catch (error) {
@@ -74,14 +77,26 @@ export class AnswerLoop {
     }
     out.reset();
   }
+}
 
-  private observer(): DecisionObserver {
-    return (ns, decision) => {
-      const who = ns === undefined ? undefined : `who-has ${formatIpv6(ns.target)} tell ${formatIpv6(ns.source)}`;
-      if (decision.action === 'ignore') this.log.debug({ ns: who, reason: decision.reason }, 'IGNORE');
-      else this.log.debug({ ns: who, target: decision.target.text, to: formatIpv6(decision.frame.ipv6Destination), solicited: decision.frame.advertisement.solicited }, 'RESPOND');
-    };
+/** The per-frame debug lines: `IGNORE` {ns, reason} and `RESPOND` {ns, target, to, solicited}. */
+class DebugLines implements DecisionObserver {
+  constructor(private readonly log: Logger) {}
+
+  /** See {@link DecisionObserver.ignored}. */
+  ignored(bytes: Uint8Array, view: SolicitationView, reason: IgnoreReason): void {
+    this.log.debug({ ns: whoHas(bytes, view), reason }, 'IGNORE');
   }
+
+  /** See {@link DecisionObserver.answered}. */
+  answered(bytes: Uint8Array, view: SolicitationView, target: Target, to: Uint8Array, toOffset: number, solicited: boolean): void {
+    this.log.debug({ ns: whoHas(bytes, view), target: target.text, to: formatIpv6(to, toOffset), solicited }, 'RESPOND');
+  }
+}
+
+/** "who-has TARGET tell SOURCE", or undefined when the frame was rejected before its target was known. */
+function whoHas(bytes: Uint8Array, view: SolicitationView): string | undefined {
+  return view.target < 0 ? undefined : `who-has ${formatIpv6(bytes, view.target)} tell ${formatIpv6(bytes, view.source)}`;
 }
 
 /** Microseconds from the kernel's receive timestamp of the batch's first frame to now. */

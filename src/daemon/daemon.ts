@@ -183,8 +183,7 @@ export class Daemon {
     return {
       ifname: uplink.name,
       ifindex: uplink.ifindex,
-      // At debug level every NS reaches us, so each IGNORE is logged with its reason.
-      filter: solicitationFilter(this.log.isLevelEnabled('debug') ? {} : kernelTargetFilter(targets)),
+      filter: solicitationFilter(kernelTargetFilter(targets)),
       ...multicastPlan(targets),
     };
   }

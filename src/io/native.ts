@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { BPF_MAXINSNS, encodeSockFilter, type BpfInstruction } from '../wire/bpf';
+import { BPF_MAXINSNS, encodeSockFilter, type BpfInstruction } from '../wire/bpf-assembler';
 
 /** One classic BPF instruction, as in struct sock_filter (k may be given as a signed 32-bit value). */
 export type { BpfInstruction };

@@ -14,8 +14,8 @@ export const ALL_NODES: Uint8Array = Uint8Array.of(0xff, 0x02, 0, 0, 0, 0, 0, 0,
 /** The unspecified address :: (RFC 4291 §2.5.2), the source of a DAD probe. Shared: never mutate it. */
 export const UNSPECIFIED: Uint8Array = new Uint8Array(IPV6_ADDRESS_LENGTH);
 
-/** Prefix ff02:0:0:0:0:1:ff00::/104 of solicited-node groups (RFC 4291 §2.7.1). */
-const SOLICITED_NODE_PREFIX = Uint8Array.of(0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff);
+/** Prefix ff02:0:0:0:0:1:ff00::/104 of solicited-node groups, its 13 bytes (RFC 4291 §2.7.1). Shared: never mutate it. */
+export const SOLICITED_NODE_PREFIX: Uint8Array = Uint8Array.of(0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff);
 
 const HEX_GROUP = /^[0-9a-fA-F]{1,4}$/;
 const IPV4_TAIL = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
@@ -146,13 +146,8 @@ export function isLinkLocal(address: Uint8Array, offset = 0): boolean {
 /** True for :: (RFC 4291 §2.5.2). */
 export function isUnspecified(address: Uint8Array, offset = 0): boolean {
   ensureAvailable(address, offset, IPV6_ADDRESS_LENGTH, 'IPv6 address');
-  return equalBytes(address, offset, UNSPECIFIED, 0, IPV6_ADDRESS_LENGTH);
-}
-
-/** True for ff02::1:ff00:0/104 (RFC 4291 §2.7.1). */
-export function isSolicitedNodeMulticast(address: Uint8Array, offset = 0): boolean {
-  ensureAvailable(address, offset, IPV6_ADDRESS_LENGTH, 'IPv6 address');
-  return equalBytes(address, offset, SOLICITED_NODE_PREFIX, 0, SOLICITED_NODE_PREFIX.length);
+  for (let i = 0; i < IPV6_ADDRESS_LENGTH; i++) if (address[offset + i] !== 0) return false;
+  return true;
 }
 
 /** The solicited-node group of `target`: the /104 prefix plus its low 24 bits (RFC 4291 §2.7.1). */

@@ -38,7 +38,10 @@ export class WireError extends Error {
  * Shared by every codec so that no read happens past the end of a buffer.
  */
 export function ensureAvailable(bytes: Uint8Array, offset: number, need: number, what: string): void {
-  if (!Number.isInteger(offset) || offset < 0 || offset + need > bytes.length) {
-    throw new WireError('truncated', offset, `${what} needs ${need} bytes, ${Math.max(0, bytes.length - offset)} left`);
-  }
+  if (!Number.isInteger(offset) || offset < 0 || offset + need > bytes.length) throwTruncated(bytes, offset, need, what);
+}
+
+/** The error of {@link ensureAvailable}, apart so the check itself stays small enough to inline. */
+function throwTruncated(bytes: Uint8Array, offset: number, need: number, what: string): never {
+  throw new WireError('truncated', offset, `${what} needs ${need} bytes, ${Math.max(0, bytes.length - offset)} left`);
 }

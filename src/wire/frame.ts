@@ -14,12 +14,7 @@ import {
   encodeNeighborSolicitation,
   neighborSolicitationEncodingLength,
 } from './neighbor-solicitation';
-import {
-  NeighborAdvertisement,
-  decodeNeighborAdvertisement,
-  encodeNeighborAdvertisement,
-  neighborAdvertisementEncodingLength,
-} from './neighbor-advertisement';
+import { NeighborAdvertisement, decodeNeighborAdvertisement } from './neighbor-advertisement';
 
 /** Ethernet plus IPv6 fixed header: where the ICMPv6 message starts when there are no extension headers. */
 const HEADERS_LENGTH = ETHERNET_HEADER_LENGTH + IPV6_HEADER_LENGTH;
@@ -57,11 +52,6 @@ interface FrameAddressing {
   ipv6Source: Uint8Array;
   ipv6Destination: Uint8Array;
   hopLimit: number;
-}
-
-/** What the responder fills in to build an NA frame. */
-export interface AdvertisementFrameFields extends FrameAddressing {
-  advertisement: NeighborAdvertisement;
 }
 
 /** What a test peer fills in to build an NS frame. */
@@ -141,26 +131,6 @@ function writeHeaders(fields: FrameAddressing, extension: Uint8Array, icmpLength
   encodeIpv6Header(header, out, offset + ETHERNET_HEADER_LENGTH);
   out.set(extension, offset + HEADERS_LENGTH);
   return offset + HEADERS_LENGTH + extension.length;
-}
-
-/** Length in bytes of the NA frame {@link encodeAdvertisementFrame} writes for `fields`. */
-export function advertisementFrameLength(fields: AdvertisementFrameFields): number {
-  return HEADERS_LENGTH + neighborAdvertisementEncodingLength(fields.advertisement);
-}
-
-/**
- * Writes a complete NA frame (payload length and checksum filled in) into
- * `bytes` at `offset`, or into a new buffer, and returns the frame's view.
- */
-export function encodeAdvertisementFrame(fields: AdvertisementFrameFields, bytes?: Uint8Array, offset = 0): Uint8Array {
-  const total = advertisementFrameLength(fields);
-  const out = bytes ?? new Uint8Array(offset + total);
-  ensureAvailable(out, offset, total, 'advertisement frame');
-  const icmpLength = total - HEADERS_LENGTH;
-  const icmpOffset = writeHeaders(fields, new Uint8Array(0), icmpLength, out, offset);
-  encodeNeighborAdvertisement(fields.advertisement, out, icmpOffset);
-  writeIcmpv6Checksum(fields.ipv6Source, fields.ipv6Destination, out, icmpOffset, icmpLength);
-  return out.subarray(offset, offset + total);
 }
 
 /** Length in bytes of the NS frame {@link encodeSolicitationFrame} writes for `fields`. */

@@ -16,7 +16,7 @@ export const Icmpv6Type = {
 export const ICMPV6_CHECKSUM_OFFSET = 2;
 
 /** Adds big-endian 16-bit words of bytes[start, end) to `sum`; an odd last byte is padded with zero. */
-function addWords(bytes: Uint8Array, start: number, end: number, sum: number): number {
+export function addWords(bytes: Uint8Array, start: number, end: number, sum: number): number {
   let acc = sum;
   let i = start;
   // Plain indexed reads: no DataView, no allocation. 2^53 headroom means no folding inside the loop.
@@ -26,7 +26,7 @@ function addWords(bytes: Uint8Array, start: number, end: number, sum: number): n
 }
 
 /** Folds carries into 16 bits (RFC 1071 §4.1). */
-function fold(sum: number): number {
+export function fold(sum: number): number {
   let s = sum;
   while (s > 0xffff) s = (s & 0xffff) + Math.floor(s / 0x10000);
   return s;
@@ -56,9 +56,23 @@ export function icmpv6Checksum(
   // Pseudo-header: source, destination, 32-bit upper-layer length, 24 zero bits, next header 58.
   let sum = addWords(source, 0, IPV6_ADDRESS_LENGTH, 0);
   sum = addWords(destination, 0, IPV6_ADDRESS_LENGTH, sum);
-  sum += Math.floor(length / 0x10000) + (length & 0xffff) + IpProtocol.Icmpv6;
-  sum = addWords(bytes, offset, offset + length, sum);
+  sum = addWords(bytes, offset, offset + length, sum + pseudoHeaderTail(length));
   return ~fold(sum) & 0xffff;
+}
+
+/** The pseudo-header's words after the addresses: the 32-bit upper-layer length and next header 58. */
+export function pseudoHeaderTail(length: number): number {
+  return Math.floor(length / 0x10000) + (length & 0xffff) + IpProtocol.Icmpv6;
+}
+
+/**
+ * True when the checksum of the ICMPv6 message of `length` bytes at `offset` is right, the
+ * pseudo-header's addresses read in place from the IPv6 header at `ipOffset` (no copy, no
+ * allocation: the received-frame form of {@link verifyIcmpv6Checksum}).
+ */
+export function checksumValidInFrame(bytes: Uint8Array, ipOffset: number, offset: number, length: number): boolean {
+  const addresses = addWords(bytes, ipOffset + 8, ipOffset + 8 + 2 * IPV6_ADDRESS_LENGTH, 0);
+  return fold(addWords(bytes, offset, offset + length, addresses + pseudoHeaderTail(length))) === 0xffff;
 }
 
 /** True when the stored checksum of the message at `offset` is right. */

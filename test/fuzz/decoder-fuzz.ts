@@ -1,14 +1,17 @@
 /**
  * Decoder fuzzing: every frame and datagram decoder either decodes or throws its own typed
- * error (WireError, RtnetlinkError); validateSolicitationFrame never throws at all; and a
- * frame decodes the same standalone as inside a larger buffer (no read past its length).
+ * error (WireError, RtnetlinkError); the pipeline's validateSolicitation never throws, gives
+ * the oracle's verdict, and the same verdict standalone as inside a larger buffer (no read past
+ * its frame); and a frame decodes the same standalone as embedded.
  * Used by `npm run fuzz` (a million inputs) and, with a small count, by `npm test`.
  */
-import { validateSolicitationFrame } from '../../src/core/validate';
+import { SolicitationView } from '../../src/core/solicitation-view';
+import { validateSolicitation } from '../../src/core/validate';
 import { WireError } from '../../src/wire/errors';
 import { decodeAdvertisementFrame, decodeSolicitationFrame } from '../../src/wire/frame';
 import { decodeNetlinkDatagram, RtnetlinkError } from '../../src/wire/rtnetlink';
 import { fuzzDatagram, fuzzFrame } from '../fixtures/fuzz-inputs';
+import { validateSolicitationFrame } from '../oracle/reference-responder';
 import { toHex } from '../fixtures/hex';
 import { randomBytes, seededRandom, type Random } from '../fixtures/random';
 
@@ -32,6 +35,13 @@ export interface FuzzReport {
 
 const OWN_MAC = Uint8Array.of(0x02, 0, 0, 0, 0x71, 0xa5);
 const MAX_FAILURES = 20;
+const view = new SolicitationView();
+
+/** The oracle's verdict on a frame: `ok` or the reason. */
+function referenceVerdict(bytes: Uint8Array): string {
+  const result = validateSolicitationFrame(bytes, 0, bytes.length, OWN_MAC);
+  return result.ok ? 'ok' : result.reason;
+}
 
 /** `decode`'s outcome as a short key: the error code, or `decoded`/`extra` for a value. */
 function outcome(decode: () => unknown, allowed: typeof WireError | typeof RtnetlinkError, describe: (value: unknown) => string): string {
@@ -99,9 +109,13 @@ class Run {
       if (alone !== inside) throw new Error(`standalone ${alone} but embedded at ${offset} ${inside}: reads outside its frame`);
       this.count(`ns ${alone.startsWith('error:') ? alone : 'decoded'}`);
     });
-    this.guard('validateSolicitationFrame', index, bytes, () => {
-      const result = validateSolicitationFrame(buffer, offset, bytes.length, OWN_MAC);
-      this.count(`validate ${result.ok ? 'ok' : result.reason}`);
+    this.guard('validateSolicitation', index, bytes, () => {
+      const alone = validateSolicitation(bytes, 0, bytes.length, OWN_MAC, view) ?? 'ok';
+      const inside = validateSolicitation(buffer, offset, bytes.length, OWN_MAC, view) ?? 'ok';
+      if (alone !== inside) throw new Error(`standalone ${alone} but embedded at ${offset} ${inside}: reads outside its frame`);
+      const reference = referenceVerdict(bytes);
+      if (alone !== reference) throw new Error(`${alone}, but the oracle says ${reference}`);
+      this.count(`validate ${alone}`);
     });
     this.guard('decodeAdvertisementFrame', index, bytes, () => {
       this.count(`na ${outcome(() => decodeAdvertisementFrame(bytes), WireError, () => 'decoded')}`);
@@ -140,6 +154,5 @@ export function replayFrame(hexInput: string): string {
       if (!(error instanceof WireError)) throw error;
     }
   }
-  const result = validateSolicitationFrame(bytes, 0, bytes.length, OWN_MAC);
-  return result.ok ? 'ok' : result.reason;
+  return validateSolicitation(bytes, 0, bytes.length, OWN_MAC, view) ?? 'ok';
 }

@@ -3,7 +3,7 @@
  * fixture frames the way the kernel's packet socket would (out-of-range loads
  * and division by zero return 0; ancillary pkt_type is a parameter).
  */
-import { Bpf, BpfInstruction, SKF_AD_OFF, SKF_AD_PKTTYPE } from '../../src/wire/bpf';
+import { Bpf, BpfInstruction, SKF_AD_OFF, SKF_AD_PKTTYPE } from '../../src/wire/bpf-assembler';
 
 /** What the kernel would know about the frame besides its bytes. */
 export interface BpfContext {

@@ -8,7 +8,7 @@ import { runInNamespace } from '../../src/lab/exec';
 import { runNdisc6 } from '../../src/lab/ndisc';
 import { flushNeighbours } from '../../src/lab/neighbours';
 import { ALL_NODES, multicastMac, parseIpv6, parseMac } from '../../src/wire/address';
-import { encodeAdvertisementFrame } from '../../src/wire/frame';
+import { encodeAdvertisementFrame } from '../oracle/advertisement-frame';
 import { NdOptionType } from '../../src/wire/nd-options';
 import { DaemonProcess } from '../helpers/daemon-process';
 import { isRoot } from '../helpers/lab-tools';

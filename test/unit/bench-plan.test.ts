@@ -5,7 +5,8 @@ import { AnswerMatcher, ProbeIndex } from '../../src/loadgen/matcher';
 import { parseBenchOptions, parseSources, type RawBenchOptions } from '../../src/loadgen/options';
 import { KEY_LENGTH, addressAt, buildProbePlan, type PlanInput } from '../../src/loadgen/probe-plan';
 import { ALL_NODES, formatIpv6, formatMac, parseIpv6, parseMac } from '../../src/wire/address';
-import { decodeSolicitationFrame, encodeAdvertisementFrame } from '../../src/wire/frame';
+import { decodeSolicitationFrame } from '../../src/wire/frame';
+import { encodeAdvertisementFrame } from '../oracle/advertisement-frame';
 import { findLinkLayerAddress, NdOptionType } from '../../src/wire/nd-options';
 import { randomBytes, seededRandom } from '../fixtures/random';
 

@@ -1,19 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseIpv6 } from '../../src/wire/address';
-import {
-  ACCEPT_WHOLE_FRAME,
-  BpfInstruction,
-  FILTER_EXPRESSION,
-  MAX_FILTER_TARGETS,
-  Op,
-  PACKET_OUTGOING,
-  advertisementFilter,
-  encodeSockFilter,
-  solicitationFilter,
-  solicitationFilterExpression,
-  validateFilter,
-} from '../../src/wire/bpf';
+import { FILTER_EXPRESSION, advertisementFilter, solicitationFilter, solicitationFilterExpression } from '../../src/wire/bpf';
+import { ACCEPT_WHOLE_FRAME, BpfInstruction, Op, PACKET_OUTGOING, encodeSockFilter, validateFilter } from '../../src/wire/bpf-assembler';
+import { MAX_FILTER_TARGETS } from '../../src/wire/bpf-targets';
 import { WireError } from '../../src/wire/errors';
 import { runBpf } from '../helpers/bpf-vm';
 import * as captured from '../fixtures/captured';

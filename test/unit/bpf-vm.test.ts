@@ -1,7 +1,7 @@
 /** The test interpreter itself must behave like the kernel, or the filter tests prove nothing. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Bpf, BpfInstruction, Op } from '../../src/wire/bpf';
+import { Bpf, BpfInstruction, Op } from '../../src/wire/bpf-assembler';
 import { runBpf } from '../helpers/bpf-vm';
 import { hex } from '../fixtures/hex';
 

@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AddressTable, prefixWordMask } from '../../src/wire/address-table';
-import { TargetSet, addressKey, networkAddress } from '../../src/core/target-set';
+import { TargetSet, networkAddress } from '../../src/core/target-set';
+import { toHex } from '../fixtures/hex';
 import { type Target } from '../../src/model/target';
 import { parseTarget } from '../../src/core/parse-target';
 import { parseIpv6 } from '../../src/wire/address';
@@ -27,7 +28,7 @@ describe('AddressTable', () => {
     const model = new Map<string, number>();
     for (let i = 0; i < 20_000; i++) {
       const address = poolAddress(random);
-      const key = addressKey(address);
+      const key = toHex(address);
       const op = random(3);
       if (op === 0) assert.equal(table.set(address, 0, i), !model.has(key));
       if (op === 0) model.set(key, i);
@@ -39,7 +40,7 @@ describe('AddressTable', () => {
       const address = parseIpv6('2001:db8::');
       address[15] = n % 64;
       address[7] = n >> 6;
-      assert.equal(table.getAt(address, 0), model.get(addressKey(address)) ?? -1);
+      assert.equal(table.getAt(address, 0), model.get(toHex(address)) ?? -1);
     }
   });
 
@@ -59,7 +60,7 @@ describe('AddressTable', () => {
 function linearMatch(targets: readonly Target[], address: Uint8Array): Target | undefined {
   let best: Target | undefined;
   for (const t of targets) {
-    const covers = addressKey(networkAddress(address, t.prefixLength)) === addressKey(networkAddress(t.address, t.prefixLength));
+    const covers = toHex(networkAddress(address, t.prefixLength)) === toHex(networkAddress(t.address, t.prefixLength));
     if (covers && (best === undefined || t.prefixLength > best.prefixLength)) best = t;
   }
   return best;
@@ -77,7 +78,7 @@ describe('TargetSet.matchAt', () => {
       const address = random(3) === 0 ? randomBytes(random, 16) : parseIpv6(['2001:db8::a:71a5', '2001:db8::a:71a3', '2001:db8::9', '2001:db8:0:0:8000::1', '2001:db8:0:1::1', '2001:db8:2::7'][random(6)]!);
       if (random(2) === 0) address[15] = random(256);
       frame.set(address, 9);
-      assert.equal(set.matchAt(frame, 9)?.text, linearMatch(set.targets, address)?.text, addressKey(address));
+      assert.equal(set.matchAt(frame, 9)?.text, linearMatch(set.targets, address)?.text, toHex(address));
     }
   });
 });

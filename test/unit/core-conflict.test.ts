@@ -3,12 +3,14 @@ import assert from 'node:assert/strict';
 import { RateLimitGate } from '../../src/core/answer-gate';
 import { advertisementConflict } from '../../src/core/conflict';
 import type { DecisionContext } from '../../src/core/decide';
-import { OutputBatch, processBatch } from '../../src/core/responder';
+import { OutputBatch } from '../../src/core/output-batch';
+import { AnswerPipeline } from '../../src/core/pipeline';
 import { ResponderCounters } from '../../src/model/counters';
 import { TargetSet } from '../../src/core/target-set';
 import { parseTarget } from '../../src/core/parse-target';
 import { ALL_NODES, formatIpv6, formatMac, multicastMac, parseIpv6, parseMac, solicitedNodeAddress } from '../../src/wire/address';
-import { encodeAdvertisementFrame, encodeSolicitationFrame, type AdvertisementFrameFields } from '../../src/wire/frame';
+import { encodeSolicitationFrame } from '../../src/wire/frame';
+import { encodeAdvertisementFrame, type AdvertisementFrameFields } from '../oracle/advertisement-frame';
 import { NdOptionType } from '../../src/wire/nd-options';
 
 const OWN_MAC = parseMac('02:00:00:00:00:02');
@@ -66,7 +68,7 @@ describe('advertisementConflict', () => {
   });
 });
 
-describe('processBatch with the rate-limit gate', () => {
+describe('the answer pipeline with the rate-limit gate', () => {
   const context = (gate: RateLimitGate): DecisionContext => ({
     targets: TARGETS,
     uplink: 'eth0',
@@ -94,7 +96,7 @@ describe('processBatch with the rate-limit gate', () => {
     frames.forEach((f, i) => (meta[i * 4] = f.length));
     const out = new OutputBatch(64);
     const counters = new ResponderCounters();
-    const queued = processBatch(data, frames.length, meta, context(gate), out, counters);
+    const queued = new AnswerPipeline().process(data, frames.length, meta, context(gate), out, counters);
     assert.equal(queued, 4, 'three for the noisy source, one for the other');
     assert.equal(counters.ignored['rate-limited'], 7);
   });

@@ -1,8 +1,12 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RateLimitGate } from '../../src/core/answer-gate';
-import { AnswerRateLimiter, TokenBucket, type RateLimitSettings } from '../../src/core/rate-limit';
-import type { Solicitation } from '../../src/core/validate';
+import { AnswerRateLimiter, type RateLimitSettings } from '../../src/core/rate-limit';
+import { BUCKET_SLOTS, fillBucket, takeToken, type Rate } from '../../src/core/token-bucket';
+import { SolicitationView } from '../../src/core/solicitation-view';
+import { validateSolicitation } from '../../src/core/validate';
+import { multicastMac, parseIpv6, solicitedNodeAddress } from '../../src/wire/address';
+import { encodeSolicitationFrame } from '../../src/wire/frame';
 
 const settings = (perSource: number, global: number, maxSources = 4): RateLimitSettings => ({
   perSource: { perSecond: perSource, burst: perSource * 2 },
@@ -16,28 +20,41 @@ function admitted(limiter: AnswerRateLimiter, key: string, count: number, nowMs:
   return n;
 }
 
-describe('TokenBucket', () => {
+/** One bucket in its own slots, starting full at `nowMs`; `take(t)` takes a token at time t. */
+function bucket(rate: Rate, nowMs: number): { take(t: number): boolean } {
+  const slots = new Float64Array(BUCKET_SLOTS);
+  const clock = Float64Array.of(nowMs);
+  fillBucket(slots, 0, rate, clock);
+  return {
+    take(t: number): boolean {
+      clock[0] = t;
+      return takeToken(slots, 0, rate, clock);
+    },
+  };
+}
+
+describe('the token-bucket rule', () => {
   test('starts full, refills at the rate, never above the burst', () => {
-    const bucket = new TokenBucket({ perSecond: 10, burst: 3 }, 0);
-    assert.deepEqual([bucket.take(0), bucket.take(0), bucket.take(0), bucket.take(0)], [true, true, true, false]);
-    assert.equal(bucket.take(50), false, 'half a token after 50 ms');
-    assert.equal(bucket.take(100), true, 'one token after 100 ms');
-    const rested = new TokenBucket({ perSecond: 10, burst: 3 }, 0);
+    const b = bucket({ perSecond: 10, burst: 3 }, 0);
+    assert.deepEqual([b.take(0), b.take(0), b.take(0), b.take(0)], [true, true, true, false]);
+    assert.equal(b.take(50), false, 'half a token after 50 ms');
+    assert.equal(b.take(100), true, 'one token after 100 ms');
+    const rested = bucket({ perSecond: 10, burst: 3 }, 0);
     let n = 0;
     for (let i = 0; i < 10; i++) if (rested.take(60_000)) n++;
     assert.equal(n, 3, 'a minute idle still gives only the burst');
   });
 
   test('a clock going backwards adds nothing and breaks nothing', () => {
-    const bucket = new TokenBucket({ perSecond: 10, burst: 1 }, 1000);
-    assert.equal(bucket.take(1000), true);
-    assert.equal(bucket.take(500), false);
-    assert.equal(bucket.take(1100), true, 'refill resumes from the last forward time');
+    const b = bucket({ perSecond: 10, burst: 1 }, 1000);
+    assert.equal(b.take(1000), true);
+    assert.equal(b.take(500), false);
+    assert.equal(b.take(1100), true, 'refill resumes from the last forward time');
   });
 
   test('rate 0 means no limit', () => {
-    const bucket = new TokenBucket({ perSecond: 0, burst: 1 }, 0);
-    for (let i = 0; i < 1000; i++) assert.equal(bucket.take(0), true);
+    const b = bucket({ perSecond: 0, burst: 1 }, 0);
+    for (let i = 0; i < 1000; i++) assert.equal(b.take(0), true);
   });
 });
 
@@ -78,23 +95,31 @@ describe('AnswerRateLimiter', () => {
 });
 
 describe('RateLimitGate', () => {
-  const ns = (source: number, dad = false): Solicitation => ({
-    ethernetSource: Uint8Array.of(2, 0, 0, 0, 0, source),
-    source: dad ? new Uint8Array(16) : Uint8Array.of(0xfe, 0x80, ...new Array<number>(13).fill(0), source),
-    destination: new Uint8Array(16),
-    target: Uint8Array.of(0x20, 1, 0xd, 0xb8, ...new Array<number>(11).fill(0), 5),
-    sourceLinkLayerAddress: undefined,
-    duplicateAddressDetection: dad,
-  });
+  /** A valid NS from fe80::`source` (or a DAD probe) for 2001:db8::5, with its view. */
+  const ns = (source: number, dad = false): [Uint8Array, SolicitationView] => {
+    const target = parseIpv6('2001:db8::5');
+    const group = solicitedNodeAddress(target);
+    const frame = encodeSolicitationFrame({
+      ethernetDestination: multicastMac(group),
+      ethernetSource: Uint8Array.of(2, 0, 0, 0, 0, source),
+      ipv6Source: dad ? parseIpv6('::') : parseIpv6(`fe80::${source}`),
+      ipv6Destination: group,
+      hopLimit: 255,
+      solicitation: { target, options: [] },
+    });
+    const view = new SolicitationView();
+    assert.equal(validateSolicitation(frame, 0, frame.length, undefined, view), undefined);
+    return [frame, view];
+  };
 
   test('keys by IPv6 source, uses the time set per batch, reports DAD probes', () => {
     const dads: number[] = [];
     const gate = new RateLimitGate(settings(1, 1000), 0, (target) => dads.push(target[15]!));
-    assert.deepEqual([gate.admit(ns(1)), gate.admit(ns(1)), gate.admit(ns(1))], [true, true, false]);
-    assert.equal(gate.admit(ns(2)), true);
+    assert.deepEqual([gate.admit(...ns(1)), gate.admit(...ns(1)), gate.admit(...ns(1))], [true, true, false]);
+    assert.equal(gate.admit(...ns(2)), true);
     gate.nowMs = 1000;
-    assert.equal(gate.admit(ns(1)), true, 'refilled when the batch time moved on');
-    gate.admit(ns(0, true));
+    assert.equal(gate.admit(...ns(1)), true, 'refilled when the batch time moved on');
+    gate.admit(...ns(0, true));
     assert.deepEqual(dads, [5]);
   });
 
@@ -102,7 +127,7 @@ describe('RateLimitGate', () => {
     const dads: number[] = [];
     const gate = new RateLimitGate(settings(1, 1), 0, (target) => dads.push(target[15]!));
     gate.bypass = true;
-    for (let i = 0; i < 100; i++) assert.equal(gate.admit(ns(1, true)), true);
+    for (let i = 0; i < 100; i++) assert.equal(gate.admit(...ns(1, true)), true);
     assert.deepEqual(dads, []);
     assert.equal(gate.limiter.trackedSources, 0);
   });

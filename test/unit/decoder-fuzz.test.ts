@@ -19,7 +19,7 @@ const FRAME_CASES: Record<string, [hex: string, verdict: string]> = {
   'empty frame': ['', 'malformed'],
   'Ethernet header only': ['333300000001 020000000001 86dd', 'malformed'],
   'IPv6 payload length larger than the frame': [`333300000001 020000000001 86dd 6000000000ff3aff ${'00'.repeat(32)}`, 'malformed'],
-  'hop-by-hop header longer than the payload': [`333300000001 020000000001 86dd 60000000 0008 00ff ${'00'.repeat(32)} 3a0f000000000000`, 'too-short'],
+  'hop-by-hop header longer than the payload': [`333300000001 020000000001 86dd 60000000 0008 00ff ${'00'.repeat(32)} 3a0f000000000000`, 'malformed'],
   'NS with a zero-length option (RFC 4861 §4.6: invalid)': [
     '333300000001 020000000001 86dd 60000000 0020 3aff 20010db8000000000000000000000002 ff0200000000000000000001ff000001' +
       ' 87000000 00000000 20010db8000000000000000000000001 0100000000000000',

@@ -2,13 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   ALL_NODES,
+  SOLICITED_NODE_PREFIX,
   UNSPECIFIED,
   equalBytes,
   formatIpv6,
   formatMac,
   isLinkLocal,
   isMulticast,
-  isSolicitedNodeMulticast,
   isUnspecified,
   multicastMac,
   parseIpv6,
@@ -101,7 +101,8 @@ describe('address classes', () => {
   for (const [text, multicast, linkLocal, unspecified, solicited] of table) {
     it(`classifies ${text}`, () => {
       const a = parseIpv6(text);
-      assert.deepEqual([isMulticast(a), isLinkLocal(a), isUnspecified(a), isSolicitedNodeMulticast(a)], [
+      const inSolicitedNodePrefix = equalBytes(a, 0, SOLICITED_NODE_PREFIX, 0, SOLICITED_NODE_PREFIX.length);
+      assert.deepEqual([isMulticast(a), isLinkLocal(a), isUnspecified(a), inSolicitedNodePrefix], [
         multicast, linkLocal, unspecified, solicited,
       ]);
     });

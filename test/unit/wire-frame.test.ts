@@ -2,15 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { formatIpv6, formatMac, parseIpv6, parseMac } from '../../src/wire/address';
 import { WireError, WireErrorCode } from '../../src/wire/errors';
-import {
-  AdvertisementFrameFields,
-  SolicitationFrameFields,
-  advertisementFrameLength,
-  decodeAdvertisementFrame,
-  decodeSolicitationFrame,
-  encodeAdvertisementFrame,
-  encodeSolicitationFrame,
-} from '../../src/wire/frame';
+import { SolicitationFrameFields, decodeAdvertisementFrame, decodeSolicitationFrame, encodeSolicitationFrame } from '../../src/wire/frame';
+import { AdvertisementFrameFields, advertisementFrameLength, encodeAdvertisementFrame } from '../oracle/advertisement-frame';
 import { findLinkLayerAddress } from '../../src/wire/nd-options';
 import * as captured from '../fixtures/captured';
 import { hex, toHex } from '../fixtures/hex';
