@@ -34,7 +34,7 @@ Napi::Function NetlinkSocket::Define(Napi::Env env) {
 }
 
 NetlinkSocket::NetlinkSocket(const Napi::CallbackInfo& info)
-    : Napi::ObjectWrap<NetlinkSocket>(info),
+    : PolledSocket<NetlinkSocket>(info),
       async_context_(info.Env(), "ndp_native.NetlinkSocket") {
   Napi::Env env = info.Env();
   Napi::Object options = TakeCallbackOptions(info, "onMessages");
@@ -161,25 +161,6 @@ bool NetlinkSocket::Report(Napi::Env env, Napi::Object self, int err,
   napi_value argv[] = {SysError(env, err, syscall).Value()};
   CallFromLoop(env, async_context_, self.Get("onError"), self, 1, argv);
   return survivable && !closed_ && pinned_;
-}
-
-void NetlinkSocket::StopPolling() {
-  watch_.Close();
-  if (pinned_) {
-    pinned_ = false;
-    Unref();
-  }
-}
-
-void NetlinkSocket::Shutdown(bool teardown) {
-  if (closed_) return;
-  closed_ = true;
-  watch_.Close();  // before the fd closes: uv_close takes it out of epoll
-  fd_.Reset();
-  if (pinned_) {
-    pinned_ = false;
-    if (!teardown) Unref();
-  }
 }
 
 }  // namespace ndp

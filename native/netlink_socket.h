@@ -8,11 +8,12 @@
 #include <vector>
 
 #include "fd_watch.h"
+#include "polled_socket.h"
 #include "util.h"
 
 namespace ndp {
 
-class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
+class NetlinkSocket : public PolledSocket<NetlinkSocket> {
  public:
   static Napi::Function Define(Napi::Env env);
   explicit NetlinkSocket(const Napi::CallbackInfo& info);
@@ -30,15 +31,9 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
   void Receive(Napi::Env env, Napi::Object self);
   // Reports err to onError; returns false when the socket stopped polling.
   bool Report(Napi::Env env, Napi::Object self, int err, const char* syscall);
-  void StopPolling();
-  void Shutdown(bool teardown);
 
-  UniqueFd fd_;
   uint32_t port_id_ = 0;
-  bool closed_ = false;
-  bool pinned_ = false;  // strong ref held while callbacks can still fire
   std::vector<uint8_t> buffer_;
-  FdWatch watch_;
   Napi::AsyncContext async_context_;
 };
 

@@ -77,7 +77,7 @@ Napi::Function PacketSocket::Define(Napi::Env env) {
 }
 
 PacketSocket::PacketSocket(const Napi::CallbackInfo& info)
-    : Napi::ObjectWrap<PacketSocket>(info),
+    : PolledSocket<PacketSocket>(info),
       async_context_(info.Env(), "ndp_native.PacketSocket") {
   Napi::Env env = info.Env();
   Napi::Object options = TakeCallbackOptions(info, "onFrames");
@@ -266,26 +266,6 @@ void PacketSocket::Fail(Napi::Env env, Napi::Object self, int err,
   StopPolling();
   napi_value argv[] = {SysError(env, err, syscall).Value()};
   CallFromLoop(env, async_context_, self.Get("onError"), self, 1, argv);
-}
-
-void PacketSocket::StopPolling() {
-  watch_.Close();
-  if (pinned_) {
-    pinned_ = false;
-    Unref();
-  }
-}
-
-void PacketSocket::Shutdown(bool teardown) {
-  if (closed_) return;
-  closed_ = true;
-  watch_.Close();  // before the fd closes: uv_close takes it out of epoll
-  fd_.Reset();
-  if (pinned_) {
-    pinned_ = false;
-    // At teardown or in the destructor there is no reference left to drop.
-    if (!teardown) Unref();
-  }
 }
 
 }  // namespace ndp

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "fd_watch.h"
+#include "polled_socket.h"
 #include "util.h"
 
 namespace ndp {
@@ -24,7 +25,7 @@ inline sockaddr_ll LinkAddress(int ifindex, uint16_t protocol) {
   return address;
 }
 
-class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
+class PacketSocket : public PolledSocket<PacketSocket> {
  public:
   static Napi::Function Define(Napi::Env env);
   explicit PacketSocket(const Napi::CallbackInfo& info);
@@ -54,20 +55,14 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
   static void OnTeardown(void* self);
   void Receive(Napi::Env env, Napi::Object self);
   void Fail(Napi::Env env, Napi::Object self, int err, const char* syscall);
-  void StopPolling();
-  void Shutdown(bool teardown);
   // The descriptor; throws EBADF (naming `syscall`) once closed.
   int CheckOpen(Napi::Env env, const char* syscall) const;
 
-  UniqueFd fd_;
   int ifindex_ = 0;
-  bool closed_ = false;
-  bool pinned_ = false;  // strong ref held while callbacks can still fire
   // reuseBuffer: one JS buffer and meta array handed to every onFrames call, so
   // a wake-up allocates nothing (the handler must not keep them past the call).
   bool reuse_ = false;
   Ring ring_;
-  FdWatch watch_;
   Napi::AsyncContext async_context_;
 };
 
