@@ -22,17 +22,22 @@ export interface PackResult {
  */
 export async function packRepository(workDir: string): Promise<PackResult> {
   const source = join(workDir, 'source');
-  const { stdout } = await run('git', ['-C', REPO, 'ls-files', '-z', '--cached', '--others', '--exclude-standard']);
-  for (const file of stdout.split('\0').filter((f) => f !== '' && existsSync(join(REPO, f)))) {
-    mkdirSync(dirname(join(source, file)), { recursive: true });
-    cpSync(join(REPO, file), join(source, file));
-  }
+  await copyCheckout(source);
   symlinkSync(join(REPO, 'node_modules'), join(source, 'node_modules'));
   const packed = await promisify(execFile)('npm', ['pack', '--json', '--pack-destination', workDir], { cwd: source, timeout: 120_000, encoding: 'utf8' });
   // Lifecycle banners share stdout with the JSON; the JSON is the last top-level array.
   const json = packed.stdout.slice(packed.stdout.lastIndexOf('\n[') + 1);
   const [info] = JSON.parse(json) as [{ filename: string; size: number; unpackedSize: number; files: PackResult['files'] }];
   return { tarball: join(workDir, info.filename), size: info.size, unpackedSize: info.unpackedSize, files: info.files };
+}
+
+/** Copy the checkout's tracked and untracked-but-not-ignored files (no node_modules, dist, build) to `dest`. */
+export async function copyCheckout(dest: string): Promise<void> {
+  const { stdout } = await run('git', ['-C', REPO, 'ls-files', '-z', '--cached', '--others', '--exclude-standard']);
+  for (const file of stdout.split('\0').filter((f) => f !== '' && existsSync(join(REPO, f)))) {
+    mkdirSync(dirname(join(dest, file)), { recursive: true });
+    cpSync(join(REPO, file), join(dest, file));
+  }
 }
 
 /**
