@@ -84,7 +84,8 @@ function main() {
     if (check) {
       const have = existsSync(committed) ? sha256(committed) : 'missing';
       process.stdout.write(`rebuilt ${digest}\ncommitted ${have}\n`);
-      process.exit(have === digest ? 0 : 1);
+      process.exitCode = have === digest ? 0 : 1;
+      return;
     }
     mkdirSync(outDir, { recursive: true });
     copyFileSync(binary, committed);
