@@ -3,8 +3,9 @@
  * sockets, if_nametoindex and CLOCK_REALTIME. The addon only makes system calls;
  * every byte it hands over is parsed in JavaScript.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { ExitCode, UserError } from '../model/errors';
 import { BPF_MAXINSNS, encodeSockFilter, type BpfInstruction } from '../wire/bpf-assembler';
 
 /** One classic BPF instruction, as in struct sock_filter (k may be given as a signed 32-bit value). */
@@ -133,18 +134,30 @@ function packageRoot(from: string): string {
   }
 }
 
-/** Loads the addon on first use, so modules importing types work without a build. */
+/**
+ * Loads the addon on first use, so modules importing types work without a build: a local build
+ * (`npm run build:native`, into build/) first, else the prebuilt binary committed for this
+ * platform (prebuilds/<platform>-<arch>/). No install script compiles anything; where neither
+ * exists or loads, one line says what to run.
+ */
 function binding(): NativeBinding {
   if (cached !== undefined) return cached;
   const root = packageRoot(__dirname);
-  const candidates = ['Release', 'Debug'].map((kind) => join(root, 'build', kind, 'ndp_native.node'));
+  const target = `${process.platform}-${process.arch}`;
+  const file = 'ndp_native.node';
+  const candidates = [join(root, 'build', 'Release', file), join(root, 'build', 'Debug', file), join(root, 'prebuilds', target, file)];
   const path = candidates.find((candidate) => existsSync(candidate));
+  const fix = `build it with "npm run build:native" in ${root} (needs python3, make and g++)`;
   if (path === undefined) {
-    throw Object.assign(new Error(`ndp_native addon is not built (run npm run install): ${candidates[0]}`), {
-      code: 'ERR_NDP_NATIVE_MISSING',
-    });
+    const prebuilt = existsSync(join(root, 'prebuilds')) ? readdirSync(join(root, 'prebuilds')).join(', ') : 'none';
+    throw new UserError(`no native addon for ${target} (prebuilt for: ${prebuilt}): ${fix}`, ExitCode.Environment);
   }
-  cached = require(path) as NativeBinding;
+  try {
+    cached = require(path) as NativeBinding;
+  } catch (error) {
+    const reason = String((error as Error)?.message ?? error).split('\n')[0]!.replace(`${path}: `, '');
+    throw new UserError(`cannot load the native addon ${path} (${reason}): ${fix}`, ExitCode.Environment);
+  }
   return cached;
 }
 
