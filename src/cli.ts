@@ -63,8 +63,9 @@ function buildProgram(): Command {
     .addOption(new Option('--log-format <FORMAT>', 'log format (default: pretty on a terminal, else json)').choices(['json', 'pretty']))
     .option('-c, --config <FILE>', 'YAML file with the same settings as the flags (flags win); re-read on SIGHUP')
     .option('--metrics-listen <HOST:PORT>', 'serve Prometheus metrics at http://HOST:PORT/metrics')
-    .option('--rate-limit-per-source <N/s>', 'answers per second to one solicitation source, burst 2×N (default 100/s; 0: no limit)')
-    .option('--rate-limit-global <N/s>', 'answers per second in all, burst 2×N (default 10000/s; 0: no limit)')
+    .option('--rate-limit-per-flow <N/s>', 'answers per second for one (source, target) pair, burst 2×N (default 10/s, far above what a conformant neighbour sends; 0: no limit)')
+    .option('--rate-limit-per-source <N/s>', 'answers per second to one solicitation source, burst 2×N (default 0: no limit; a router resolving many addresses is one source)')
+    .option('--rate-limit-global <N/s>', 'answers per second in all, burst 2×N (default 0: no limit; a flood would spend it and starve real neighbours)')
     .action(async (options: RawRunOptions, command: Command) => {
       const { runDaemon } = await import('./daemon/run');
       await runDaemon(commandLineOf(options, command));

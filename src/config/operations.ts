@@ -9,6 +9,7 @@ import { MAX_RATE, parseRate } from './schema';
 /** Raw values as commander (strings) or a config file (numbers) hand them over. */
 export interface RawOperationsOptions {
   metricsListen?: string;
+  rateLimitPerFlow?: string | number;
   rateLimitPerSource?: string | number;
   rateLimitGlobal?: string | number;
 }
@@ -40,6 +41,8 @@ export function parseOperationsOptions(raw: RawOperationsOptions): OperationsOpt
   return {
     metricsListen,
     rateLimits: {
+      perFlow: rateOption('--rate-limit-per-flow', raw.rateLimitPerFlow, DEFAULT_RATE_LIMITS.perFlow),
+      maxFlows: DEFAULT_RATE_LIMITS.maxFlows,
       perSource: rateOption('--rate-limit-per-source', raw.rateLimitPerSource, DEFAULT_RATE_LIMITS.perSource),
       global: rateOption('--rate-limit-global', raw.rateLimitGlobal, DEFAULT_RATE_LIMITS.global),
       maxSources: DEFAULT_RATE_LIMITS.maxSources,

@@ -42,6 +42,7 @@ export const CONFIG_SCHEMA: readonly SchemaRow[] = [
   { key: 'log-level', option: 'logLevel', type: 'choice', choices: LOG_LEVELS },
   { key: 'log-format', option: 'logFormat', type: 'choice', choices: ['json', 'pretty'] },
   { key: 'metrics-listen', option: 'metricsListen', type: 'listen' },
+  { key: 'rate-limit-per-flow', option: 'rateLimitPerFlow', type: 'rate', min: 0, max: MAX_RATE },
   { key: 'rate-limit-per-source', option: 'rateLimitPerSource', type: 'rate', min: 0, max: MAX_RATE },
   { key: 'rate-limit-global', option: 'rateLimitGlobal', type: 'rate', min: 0, max: MAX_RATE },
 ];

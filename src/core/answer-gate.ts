@@ -15,7 +15,7 @@ export interface AnswerGate {
 export type DadConflictHandler = (target: Uint8Array, ethernetSource: Uint8Array) => void;
 
 /**
- * The daemon's gate: rate limits answers per source and globally, and reports DAD probes
+ * The daemon's gate: limits answers per flow (and per source and globally when asked), and reports DAD probes
  * for our targets as conflicts. Pure: the caller sets `nowMs` once per received batch.
  */
 export class RateLimitGate implements AnswerGate {
@@ -29,8 +29,9 @@ export class RateLimitGate implements AnswerGate {
     settings: RateLimitSettings,
     nowMs: number,
     private readonly onDadConflict?: DadConflictHandler,
+    seed?: Uint32Array,
   ) {
-    this.limiter = new AnswerRateLimiter(settings, nowMs);
+    this.limiter = new AnswerRateLimiter(settings, nowMs, seed);
   }
 
   /**
@@ -50,7 +51,7 @@ export class RateLimitGate implements AnswerGate {
     if (this.bypass) return true;
     if (view.duplicateAddressDetection) this.reportDad(bytes, view);
     // Straight from the address bytes: no key string, no allocation per answer.
-    return this.limiter.admitAtClock(bytes, view.source);
+    return this.limiter.admitFlowAtClock(bytes, view.source, view.target);
   }
 
   /** Hands the probe's target and Ethernet source to the conflict handler, copied into reused arrays. */

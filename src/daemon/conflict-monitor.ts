@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { advertisementConflict } from '../core/conflict';
 import { CONFLICT_KINDS, type ConflictKind } from '../model/counters';
-import { AnswerRateLimiter } from '../core/rate-limit';
+import { AnswerRateLimiter, NO_FLOW_LIMIT } from '../core/rate-limit';
 import type { TargetSet } from '../core/target-set';
 import type { Logger } from '../io/log';
 import { formatIpv6, formatMac } from '../wire/address';
@@ -18,7 +18,7 @@ export interface ConflictContext {
  * Conflict warnings are bounded: one per target per 10 s and 20 a minute overall, so a
  * hostile flood of NAs costs counters, not a disk full of logs.
  */
-const LOG_LIMITS = { perSource: { perSecond: 0.1, burst: 1 }, global: { perSecond: 1 / 3, burst: 20 }, maxSources: 1024 };
+const LOG_LIMITS = { ...NO_FLOW_LIMIT, perSource: { perSecond: 0.1, burst: 1 }, global: { perSecond: 1 / 3, burst: 20 }, maxSources: 1024 };
 
 /**
  * Watches the uplink for other nodes claiming our targets: its own packet socket with the

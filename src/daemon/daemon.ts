@@ -2,10 +2,12 @@
  * The running responder: composes the host watcher, the uplink, target reconciliation, the
  * hot loop and the services (conflict monitor, announcer, host configuration).
  */
+import { randomFillSync } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { DaemonOptions } from '../config/run-options';
 import { RateLimitGate } from '../core/answer-gate';
 import { routeReason, type DecisionContext } from '../core/decide';
+import { FLOW_KEY_SEED_WORDS } from '../core/flow-key';
 import { DEFAULT_RATE_LIMITS } from '../core/rate-limit';
 import { isEthernetMac } from '../core/host-checks';
 import { kernelTargetFilter, multicastPlan } from '../core/target-filter';
@@ -60,7 +62,9 @@ export class Daemon {
     );
     const daemon = this;
     this.conflictMonitor = new ConflictMonitor({ get targets() { return daemon.targets.current; }, get ownMac() { return daemon.uplink.current?.mac; } }, log.child({ module: 'conflict' }));
-    this.gate = new RateLimitGate(options.rateLimits ?? DEFAULT_RATE_LIMITS, performance.now(), (target, mac) => this.conflictMonitor.report('dad', target, mac));
+    // A secret seed per process: nobody can pick (source, target) pairs that share a neighbour's flow bucket.
+    const seed = randomFillSync(new Uint32Array(FLOW_KEY_SEED_WORDS));
+    this.gate = new RateLimitGate(options.rateLimits ?? DEFAULT_RATE_LIMITS, performance.now(), (target, mac) => this.conflictMonitor.report('dad', target, mac), seed);
     this.context = this.decisionContext();
     this.answers = new AnswerLoop(this.context, this.gate, (bytes, lengths, count) => this.uplink.send(bytes, lengths, count), log.child({ module: 'answer' }));
   }

@@ -20,6 +20,7 @@ export async function startMetrics(daemon: Daemon, listen: ListenAddress, log: L
     get linkUp() { return daemon.linkUp; },
     get targetCount() { return daemon.currentTargets.length; },
     get rateLimitedSources() { return daemon.gate.limiter.trackedSources; },
+    get rateLimitedFlows() { return daemon.gate.limiter.trackedFlows; },
   });
   daemon.answers.onAnswered = (seconds) => latency.observe(seconds);
   let server: Server;

@@ -12,6 +12,7 @@ export interface MetricsSource {
   readonly linkUp: boolean;
   readonly targetCount: number;
   readonly rateLimitedSources: number;
+  readonly rateLimitedFlows: number;
 }
 
 /** Prefix of every family we export. */
@@ -68,6 +69,7 @@ export function createMetrics(source: MetricsSource): { registry: Registry; late
   gaugeFrom(registry, 'link_up', '1 while the uplink socket is open and answering, else 0', () => (source.linkUp ? 1 : 0));
   gaugeFrom(registry, 'targets', 'Configured targets (addresses and prefixes)', () => source.targetCount);
   gaugeFrom(registry, 'rate_limit_sources', 'Solicitation sources tracked by the per-source rate limit (bounded)', () => source.rateLimitedSources);
+  gaugeFrom(registry, 'rate_limit_flows', 'Solicitation (source, target) flows tracked by the per-flow rate limit (bounded)', () => source.rateLimitedFlows);
   const latency = new Histogram({
     name: `${METRIC_PREFIX}receive_to_send_seconds`,
     help: 'From the kernel receive timestamp of the oldest solicitation in a batch to its answers being sent',

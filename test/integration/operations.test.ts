@@ -96,7 +96,7 @@ describe('--config, SIGHUP reload, metrics, rate limits and conflicts on real pa
     assert.ok(after('ndp_responder_process_resident_memory_bytes') > 0);
   });
 
-  test('a flood of 2000 NS from one source is capped at the per-source limit; other hosts still get answers', async () => {
+  test('a flood of 2000 NS of one flow (one source, one target) is capped at the per-flow limit; other hosts still get answers', async () => {
     const before = await scrape(lab);
     const begin = Date.now();
     // 2000 frames from one source in 0.7 s: 200 every 70 ms, paced so the kernel does not drop
@@ -110,11 +110,11 @@ describe('--config, SIGHUP reload, metrics, rate limits and conflicts on real pa
     const sent = delta('ndp_responder_advertisements_sent_total');
     const limited = delta(ignoredSeries('rate-limited'));
     assert.ok(received >= 1000, `the flood reached the daemon: ${received} of 2000 in ${floodMs} ms`);
-    // Default: 100/s with a burst of 200 per source.
-    assert.ok(sent >= 200 && sent <= 200 + Math.ceil((floodMs + 300) / 10) + 5, `answers ${sent} to ${received} received in ${floodMs} ms`);
+    // Default: 10/s with a burst of 20 per (source, target) flow.
+    assert.ok(sent >= 20 && sent <= 20 + Math.ceil((floodMs + 300) / 100) + 2, `answers ${sent} to ${received} received in ${floodMs} ms`);
     process.stdout.write(`# flood: ${received} received, ${sent} answered, ${limited} rate-limited in ${floodMs} ms\n`);
     assert.equal(limited, received - sent, 'everything else counted as rate-limited');
-    assert.equal(after('ndp_responder_rate_limit_sources') >= 1, true);
+    assert.equal(after('ndp_responder_rate_limit_flows') >= 1, true);
     assert.equal(await answered(lab, SECOND), true, 'the LAN kernel (another source) is still answered');
   });
 

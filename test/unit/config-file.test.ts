@@ -122,13 +122,17 @@ describe('rate and metrics flags', () => {
 
   test('defaults, burst twice the rate, and one-line errors naming the flag', () => {
     const defaults = parseOperationsOptions({});
-    assert.deepEqual(defaults.rateLimits.perSource, { perSecond: 100, burst: 200 });
-    assert.deepEqual(defaults.rateLimits.global, { perSecond: 10_000, burst: 20_000 });
+    assert.deepEqual(defaults.rateLimits.perFlow, { perSecond: 10, burst: 20 });
+    assert.deepEqual(defaults.rateLimits.perSource, { perSecond: 0, burst: 0 }, 'off: a router resolving many addresses is one source');
+    assert.deepEqual(defaults.rateLimits.global, { perSecond: 0, burst: 0 }, 'off: a flood would spend it');
+    assert.deepEqual(parseOperationsOptions({ rateLimitPerFlow: '3/s' }).rateLimits.perFlow, { perSecond: 3, burst: 6 });
+    assert.deepEqual(parseOperationsOptions({ rateLimitPerSource: '100/s' }).rateLimits.perSource, { perSecond: 100, burst: 200 });
     assert.equal(defaults.metricsListen, undefined);
     assert.deepEqual(parseOperationsOptions({ rateLimitGlobal: '30/s' }).rateLimits.global, { perSecond: 30, burst: 60 });
     assert.deepEqual(parseOperationsOptions({ metricsListen: '[::1]:9100' }).metricsListen, { host: '::1', port: 9100 });
     assert.deepEqual(parseOperationsOptions({ metricsListen: ':9100' }).metricsListen, { host: undefined, port: 9100 });
     assert.throws(() => parseOperationsOptions({ rateLimitPerSource: 'lots' }), /^UserError: invalid --rate-limit-per-source "lots"/);
+    assert.throws(() => parseOperationsOptions({ rateLimitPerFlow: '-1' }), /^UserError: invalid --rate-limit-per-flow "-1"/);
     assert.throws(() => parseOperationsOptions({ metricsListen: '127.0.0.1:0' }), /invalid --metrics-listen "127.0.0.1:0"/);
   });
 });

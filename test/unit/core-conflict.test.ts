@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RateLimitGate } from '../../src/core/answer-gate';
+import { NO_FLOW_LIMIT } from '../../src/core/rate-limit';
 import { advertisementConflict } from '../../src/core/conflict';
 import type { DecisionContext } from '../../src/core/decide';
 import { OutputBatch } from '../../src/core/output-batch';
@@ -89,7 +90,7 @@ describe('the answer pipeline with the rate-limit gate', () => {
   };
 
   test('answers past the per-source burst are refused and counted as rate-limited', () => {
-    const gate = new RateLimitGate({ perSource: { perSecond: 1, burst: 3 }, global: { perSecond: 1000, burst: 1000 }, maxSources: 16 }, 0);
+    const gate = new RateLimitGate({ ...NO_FLOW_LIMIT, perSource: { perSecond: 1, burst: 3 }, global: { perSecond: 1000, burst: 1000 }, maxSources: 16 }, 0);
     const frames = [...Array<Uint8Array>(10).fill(ns('2001:db8::1')), ns('2001:db8::2')];
     const data = Buffer.concat(frames);
     const meta = new Uint32Array(frames.length * 4);

@@ -12,6 +12,7 @@ import { describe, it } from 'node:test';
 import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { AddressTable } from '../../src/wire/address-table';
 import { RateLimitGate, type AnswerGate } from '../../src/core/answer-gate';
+import { DEFAULT_RATE_LIMITS } from '../../src/core/rate-limit';
 import type { DecisionContext } from '../../src/core/decide';
 import { OutputBatch } from '../../src/core/output-batch';
 import { AnswerPipeline, type DecisionObserver } from '../../src/core/pipeline';
@@ -214,7 +215,8 @@ describe('pipeline ≡ oracle', () => {
 describe('pipeline allocation', () => {
   it('allocates nothing per frame once warm: no garbage collection during 200 000 frames (DAD and hop-by-hop among them)', async () => {
     let dadReports = 0;
-    const gate = new RateLimitGate({ perSource: { perSecond: 1e9, burst: 1e9 }, global: { perSecond: 1e9, burst: 1e9 }, maxSources: 64 }, 0, () => dadReports++);
+    // Every limit on, the per-flow one as by default: its key and table must not allocate either.
+    const gate = new RateLimitGate({ ...DEFAULT_RATE_LIMITS, perFlow: { perSecond: 1e9, burst: 1e9 }, perSource: { perSecond: 1e9, burst: 1e9 }, global: { perSecond: 1e9, burst: 1e9 }, maxSources: 64 }, 0, () => dadReports++);
     const base = { ...randomContext(seededRandom(1), gate), linkUp: true, routeOf: () => ROUTES[0]! };
     const pipeline = new AnswerPipeline();
     const target = parseIpv6('2001:db8::a:71a5');

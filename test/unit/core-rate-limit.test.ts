@@ -1,7 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RateLimitGate } from '../../src/core/answer-gate';
-import { AnswerRateLimiter, type RateLimitSettings } from '../../src/core/rate-limit';
+import { flowKey } from '../../src/core/flow-key';
+import { AnswerRateLimiter, DEFAULT_RATE_LIMITS, NO_FLOW_LIMIT, type RateLimitSettings } from '../../src/core/rate-limit';
 import { BUCKET_SLOTS, fillBucket, takeToken, type Rate } from '../../src/core/token-bucket';
 import { SolicitationView } from '../../src/core/solicitation-view';
 import { validateSolicitation } from '../../src/core/validate';
@@ -9,6 +10,7 @@ import { multicastMac, parseIpv6, solicitedNodeAddress } from '../../src/wire/ad
 import { encodeSolicitationFrame } from '../../src/wire/frame';
 
 const settings = (perSource: number, global: number, maxSources = 4): RateLimitSettings => ({
+  ...NO_FLOW_LIMIT,
   perSource: { perSecond: perSource, burst: perSource * 2 },
   global: { perSecond: global, burst: global * 2 },
   maxSources,
@@ -130,5 +132,66 @@ describe('RateLimitGate', () => {
     for (let i = 0; i < 100; i++) assert.equal(gate.admit(...ns(1, true)), true);
     assert.deepEqual(dads, []);
     assert.equal(gate.limiter.trackedSources, 0);
+  });
+});
+
+/** Source and target of one NS, laid out as in a frame: source at 0, target at 16. */
+function pair(source: string, target: string): Uint8Array {
+  const bytes = new Uint8Array(32);
+  bytes.set(parseIpv6(source), 0);
+  bytes.set(parseIpv6(target), 16);
+  return bytes;
+}
+
+describe('flow keys', () => {
+  const seed = Uint32Array.of(1, 2, 3, 4);
+  const key = (bytes: Uint8Array, s = seed): string => {
+    const out = new Uint8Array(16);
+    flowKey(s, bytes, 0, 16, out);
+    return Buffer.from(out).toString('hex');
+  };
+  test('one key per (source, target) pair: order matters, every byte counts, the seed changes them all', () => {
+    const keys = new Set<string>();
+    for (let i = 0; i < 2000; i++) keys.add(key(pair('2001:db8::1', `2001:db8::d:${i.toString(16)}`)));
+    for (let i = 0; i < 2000; i++) keys.add(key(pair(`2001:db8::1:${i.toString(16)}`, '2001:db8::d:1')));
+    assert.equal(keys.size, 4000, 'every pair has its own key');
+    assert.notEqual(key(pair('2001:db8::1', '2001:db8::2')), key(pair('2001:db8::2', '2001:db8::1')));
+    assert.equal(key(pair('2001:db8::1', '2001:db8::2')), key(pair('2001:db8::1', '2001:db8::2')));
+    assert.notEqual(key(pair('2001:db8::1', '2001:db8::2')), key(pair('2001:db8::1', '2001:db8::2'), Uint32Array.of(1, 2, 3, 5)));
+  });
+});
+
+describe('default answer limits (RFC 4861 §7.2.2, §7.3.3: at most 3 NS per target per RetransTimer)', () => {
+  const admit = (limiter: AnswerRateLimiter, bytes: Uint8Array, nowMs: number): boolean => {
+    limiter.clock[0] = nowMs;
+    return limiter.admitFlowAtClock(bytes, 0, 16);
+  };
+  test('one router resolving 5000 targets at once, 3 tries each 1 s apart: every NS answered', () => {
+    const limiter = new AnswerRateLimiter(DEFAULT_RATE_LIMITS, 0, Uint32Array.of(9, 8, 7, 6));
+    let refused = 0;
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 5000; i++) if (!admit(limiter, pair('2001:db8::1', `2001:db8::d:${i.toString(16)}`), round * 1000)) refused++;
+    }
+    assert.equal(refused, 0);
+  });
+  test('a flood of one flow gets its burst then its rate; the same source asking for other targets is untouched', () => {
+    const limiter = new AnswerRateLimiter(DEFAULT_RATE_LIMITS, 0, Uint32Array.of(9, 8, 7, 6));
+    const flood = pair('2001:db8::66', '2001:db8::d:1');
+    let answered = 0;
+    for (let ms = 0; ms < 1000; ms++) for (let i = 0; i < 100; i++) if (admit(limiter, flood, ms)) answered++;
+    assert.ok(answered >= 29 && answered <= 30, `100 000 NS in 1 s: burst 20 + 10/s, got ${answered}`);
+    for (let i = 0; i < 100; i++) assert.equal(admit(limiter, pair('2001:db8::66', `2001:db8::e:${i.toString(16)}`), 1000), true, 'other flows of the flooding source');
+    assert.equal(admit(limiter, pair('2001:db8::1', '2001:db8::d:1'), 1000), true, 'another source asking for the flooded target');
+  });
+  test('a random-source flood fills the bounded flow table and refuses nobody: a forgotten flow returns with a full bucket', () => {
+    const limiter = new AnswerRateLimiter(DEFAULT_RATE_LIMITS, 0, Uint32Array.of(9, 8, 7, 6));
+    const router = (i: number): Uint8Array => pair('2001:db8::1', `2001:db8::d:${i.toString(16)}`);
+    let refused = 0;
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 20_000; i++) admit(limiter, pair(`2001:db8::${(round * 20_000 + i).toString(16)}:1`, '2001:db8::d:ffff'), round * 1000);
+      for (let i = 0; i < 1000; i++) if (!admit(limiter, router(i), round * 1000 + 1)) refused++;
+    }
+    assert.equal(refused, 0);
+    assert.equal(limiter.trackedFlows, DEFAULT_RATE_LIMITS.maxFlows, 'the table is full and stays bounded');
   });
 });

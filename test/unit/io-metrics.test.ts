@@ -7,7 +7,7 @@ import { createMetrics, serveMetrics } from '../../src/io/metrics-server';
 
 function source() {
   const counters = new ResponderCounters();
-  return { counters, conflicts: { advertisement: 0, dad: 0 }, linkUp: true, targetCount: 2, rateLimitedSources: 0 };
+  return { counters, conflicts: { advertisement: 0, dad: 0 }, linkUp: true, targetCount: 2, rateLimitedFlows: 0, rateLimitedSources: 0 };
 }
 
 /** The value of one sample line, e.g. `ndp_responder_link_up` or `..._total{reason="bad-code"}`. */

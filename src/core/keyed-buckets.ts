@@ -1,16 +1,17 @@
 /**
- * Per-source token buckets in preallocated typed arrays, keyed by the 16 bytes of an IPv6
- * address: the answer path looks a source up, refills and spends its bucket without building
- * a string or allocating. A fixed number of entries; when full, the least recently seen source
- * is forgotten (exact LRU, a doubly linked list threaded through Int32Arrays).
+ * Token buckets in preallocated typed arrays, keyed by 16 bytes: a source address (per-source
+ * limit) or a flow key (per-flow limit, see flow-key.ts). The answer path looks a key up,
+ * refills and spends its bucket without building a string or allocating. A fixed number of
+ * entries; when full, the least recently seen key is forgotten (exact LRU, a doubly linked
+ * list threaded through Int32Arrays), and a forgotten key comes back with a full bucket.
  */
 import { AddressTable } from '../wire/address-table';
 import { BUCKET_SLOTS, fillBucket, takeToken, type Rate } from './token-bucket';
 
 const NONE = -1;
 
-/** Bounded table of token buckets, one per source address; all buckets share one {@link Rate}. */
-export class SourceBuckets {
+/** Bounded table of token buckets, one per 16-byte key; all buckets share one {@link Rate}. */
+export class KeyedBuckets {
   /** Address → entry index; sized for `capacity` so it never grows (and never allocates). */
   private readonly index: AddressTable;
   /** Entry i's address at bytes [16i, 16i+16): what eviction removes from the index. */
@@ -35,14 +36,14 @@ export class SourceBuckets {
     this.older = new Int32Array(capacity);
   }
 
-  /** Sources currently tracked. */
+  /** Keys currently tracked. */
   get size(): number {
     return this.used;
   }
 
   /**
    * Take one token from the bucket of the address at `bytes[offset..offset+16)` at time
-   * `clock[0]` (a new source starts with a full bucket); marks the source most recently seen
+   * `clock[0]` (a new key starts with a full bucket); marks the key most recently seen
    * either way. The time comes in a Float64Array because a fractional number passed to a
    * function V8 did not inline is boxed: an allocation per call.
    */

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { RateLimitGate } from '../../src/core/answer-gate';
-import { AnswerRateLimiter, type RateLimitSettings } from '../../src/core/rate-limit';
+import { AnswerRateLimiter, NO_FLOW_LIMIT, type RateLimitSettings } from '../../src/core/rate-limit';
 import type { Rate } from '../../src/core/token-bucket';
 import { SolicitationView } from '../../src/core/solicitation-view';
 import { validateSolicitation } from '../../src/core/validate';
@@ -70,6 +70,7 @@ class ReferenceLimiter {
 function randomSettings(random: Random, maxSources: number): RateLimitSettings {
   const rate = (): number => [0, 0.5, 1, 3, 10, 1000][random(6)]!;
   return {
+    ...NO_FLOW_LIMIT,
     perSource: { perSecond: random(8) === 0 ? 0 : rate() || 1, burst: 1 + random(4) },
     global: { perSecond: rate(), burst: 1 + random(40) },
     maxSources,
@@ -129,7 +130,7 @@ describe('AnswerRateLimiter by address against a Map-based reference', () => {
   });
 
   it('distinguishes sources by every byte, and reads at the given offset', () => {
-    const limiter = new AnswerRateLimiter({ perSource: { perSecond: 1, burst: 1 }, global: { perSecond: 0, burst: 1 }, maxSources: 64 }, 0);
+    const limiter = new AnswerRateLimiter({ ...NO_FLOW_LIMIT, perSource: { perSecond: 1, burst: 1 }, global: { perSecond: 0, burst: 1 }, maxSources: 64 }, 0);
     const frame = new Uint8Array(40);
     for (let byte = 0; byte < 16; byte++) {
       frame.fill(0);
@@ -169,7 +170,7 @@ function admitBatches(gate: RateLimitGate, frame: Uint8Array, view: Solicitation
 
 describe('RateLimitGate allocation', () => {
   it('allocates nothing per admit: no garbage collection during 200 000 admits over 6000 sources', async () => {
-    const gate = new RateLimitGate({ perSource: { perSecond: 100, burst: 200 }, global: { perSecond: 10_000, burst: 20_000 }, maxSources: 4096 }, 0);
+    const gate = new RateLimitGate({ perFlow: { perSecond: 10, burst: 20 }, maxFlows: 16_384, perSource: { perSecond: 100, burst: 200 }, global: { perSecond: 10_000, burst: 20_000 }, maxSources: 4096 }, 0);
     // One solicitation whose source bytes are rewritten in place in its frame, read through its view.
     const target = parseIpv6('2001:db8::5');
     const group = solicitedNodeAddress(target);
