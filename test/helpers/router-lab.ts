@@ -1,0 +1,188 @@
+/**
+ * The "one router resolves everything at once" lab (issue 9): the scenario with a /112 routed
+ * to the bridge and served by the daemon at default flags; the LAN namespace's own kernel is
+ * the router. Helpers to make that kernel resolve many served addresses together, to flood the
+ * daemon meanwhile with the shipped generator, and to measure the daemon's CPU and memory.
+ */
+import { join } from 'node:path';
+import { run, runInNamespace } from '../../src/lab/exec';
+import { createScenario, type Scenario } from '../../src/lab/topology';
+import { sleep } from '../../src/lab/wait';
+import { ndiscCacheStats, neighbourCensus, neighbourStates, type NdiscCacheStats, type NeighbourCensus } from '../../src/lab/neighbour-table';
+import type { BenchResult } from '../../src/loadgen/report';
+import { formatIpv6, parseIpv6 } from '../../src/wire/address';
+import { DaemonProcess } from './daemon-process';
+import { runCli } from './lab-tools';
+import { cpuMillis, processStatus } from './proc';
+
+/** The served prefix, routed to br0 in the host namespace: room for 65 535 "containers". */
+export const SERVED_PREFIX = '2001:db8::d:0/112';
+/** A served address the router never resolves: what the floods solicit. */
+export const FLOOD_TARGET = '2001:db8::d:ffff';
+const METRICS_PORT = 9464;
+const SEND_DATAGRAMS = join(__dirname, 'send-datagrams.js');
+
+/** The `n` first addresses of the served prefix (2001:db8::d:1 ...), as `ip` prints them. */
+export function servedAddresses(n: number): string[] {
+  if (!(Number.isInteger(n) && n >= 1 && n < 0xffff)) throw new Error(`servedAddresses: ${n} is not in 1..65534`);
+  return Array.from({ length: n }, (_, i) => formatIpv6(parseIpv6(`2001:db8::d:${(i + 1).toString(16)}`)));
+}
+
+/** A scenario and the daemon serving {@link SERVED_PREFIX} in it. */
+export interface RouterLab {
+  readonly lab: Scenario;
+  readonly daemon: DaemonProcess;
+  /** Stop the daemon and delete the namespaces; never throws. */
+  close(): Promise<void>;
+}
+
+/**
+ * Build the lab and start the daemon at default answer limits: only `--interface --target --via`,
+ * `--metrics-listen` for counters, and `--log-level info` (the default level; the test helper asks
+ * for debug otherwise). `extraArgs` is for scratch experiments, never for the committed tests.
+ */
+export async function startRouterLab(extraArgs: readonly string[] = []): Promise<RouterLab> {
+  const lab = await createScenario();
+  let daemon: DaemonProcess | undefined;
+  const close = async (): Promise<void> => {
+    daemon?.kill();
+    await lab.destroy();
+  };
+  try {
+    await run('ip', ['-n', lab.host.ns, '-6', 'route', 'add', SERVED_PREFIX, 'dev', 'br0']);
+    daemon = new DaemonProcess(lab.host.ns, [
+      '--interface', 'eth0', '--target', SERVED_PREFIX, '--via', 'br0',
+      '--metrics-listen', `127.0.0.1:${METRICS_PORT}`, '--log-level', 'info', ...extraArgs,
+    ]);
+    await daemon.started();
+    await daemon.waitForLog((r) => r.msg === 'route gained, answering', 5000, 'route gained');
+    await daemon.waitForLog((r) => r.msg === 'metrics listening', 5000, 'metrics listening');
+    return { lab, daemon, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/** The daemon's counters, scraped from inside the host namespace. */
+export interface DaemonCounters {
+  readonly received: number;
+  readonly advertised: number;
+  readonly rateLimited: number;
+}
+
+/** Scrape /metrics (a node child in the host namespace, where the daemon listens on 127.0.0.1). */
+export async function daemonCounters(lab: Scenario): Promise<DaemonCounters> {
+  const script = `fetch('http://127.0.0.1:${METRICS_PORT}/metrics').then((r) => r.text()).then((t) => process.stdout.write(t))`;
+  const { stdout } = await runInNamespace(lab.host.ns, process.execPath, ['-e', script], { timeoutMs: 15_000 });
+  const value = (series: string): number => {
+    const line = stdout.split('\n').find((l) => l.startsWith(`${series} `));
+    if (line === undefined) throw new Error(`no ${series} in the daemon's metrics`);
+    return Number(line.slice(series.length + 1));
+  };
+  return {
+    received: value('ndp_responder_solicitations_received_total'),
+    advertised: value('ndp_responder_advertisements_sent_total'),
+    rateLimited: value('ndp_responder_solicitations_ignored_total{reason="rate-limited"}'),
+  };
+}
+
+/** `after - before`, field by field. */
+export function counterDelta(before: DaemonCounters, after: DaemonCounters): DaemonCounters {
+  return { received: after.received - before.received, advertised: after.advertised - before.advertised, rateLimited: after.rateLimited - before.rateLimited };
+}
+
+/** What one round of resolution came to. */
+export interface Resolution {
+  readonly census: NeighbourCensus;
+  /** From the first datagram to no served address left INCOMPLETE (or the bound). */
+  readonly settledMs: number;
+  readonly datagrams: { readonly sent: number; readonly errors: Record<string, number> };
+  /** Kernel-wide neighbour-table figures before and after (the table is shared by every namespace). */
+  readonly tableBefore: NdiscCacheStats;
+  readonly tableAfter: NdiscCacheStats;
+}
+
+/**
+ * Make the LAN kernel resolve `addresses` all at once: one UDP datagram to port 9 of each. The
+ * hop limit is 1 so the host answers Time Exceeded instead of forwarding them to br0, where it
+ * would resolve every address itself and double the kernel-wide neighbour table's load. Waits
+ * until no address is INCOMPLETE (the kernel gives up after 3 NS, 1 s apart), at most `boundMs`.
+ */
+export async function resolveAll(lanNs: string, addresses: readonly string[], boundMs: number): Promise<Resolution> {
+  const tableBefore = ndiscCacheStats();
+  const begin = Date.now();
+  const { stdout } = await runInNamespace(lanNs, process.execPath, [SEND_DATAGRAMS, '9', '1'], { input: `${addresses.join('\n')}\n`, timeoutMs: 10_000 });
+  const datagrams = JSON.parse(stdout) as Resolution['datagrams'];
+  let census = neighbourCensus(await neighbourStates(lanNs, 'lan0'), addresses);
+  while (census.incomplete > 0 && Date.now() - begin < boundMs) {
+    await sleep(100);
+    census = neighbourCensus(await neighbourStates(lanNs, 'lan0'), addresses);
+  }
+  return { census, settledMs: Date.now() - begin, datagrams, tableBefore, tableAfter: ndiscCacheStats() };
+}
+
+/** A running `ndp-responder bench` in the LAN namespace. */
+export interface Flood {
+  readonly result: Promise<BenchResult>;
+  /** True until the generator exits. */
+  running(): boolean;
+}
+
+/**
+ * Start the shipped generator on lan0: `rate` NS/s for {@link FLOOD_TARGET} from `sources`
+ * (`random:PREFIX`, or `random:ADDRESS/128` for one source), bounded by `seconds` and
+ * `rate * seconds` frames.
+ */
+export function startFlood(lab: Scenario, sources: string, rate: number, seconds: number): Flood {
+  let exited = false;
+  const args = ['bench', '--interface', 'lan0', '--json', '--target', FLOOD_TARGET, '--rate', String(rate), '--count', String(rate * seconds), '--duration', String(seconds), '--sources', sources];
+  const result = runCli(args, { prefix: ['ip', 'netns', 'exec', lab.lan.ns], timeoutMs: (seconds + 20) * 1000 }).then((outcome) => {
+    exited = true;
+    if (outcome.code !== 0) throw new Error(`bench exited ${outcome.code}: ${outcome.stderr}`);
+    return JSON.parse(outcome.stdout) as BenchResult;
+  });
+  result.catch(() => undefined); // awaited by the test; never an unhandled rejection meanwhile
+  return { result, running: () => !exited };
+}
+
+/** Wait until the daemon has received `frames` more NS than at `from` (the flood has reached it). */
+export async function waitForFlood(lab: Scenario, from: DaemonCounters, frames: number, boundMs: number): Promise<DaemonCounters> {
+  const begin = Date.now();
+  for (;;) {
+    const now = await daemonCounters(lab);
+    if (now.received - from.received >= frames) return now;
+    if (Date.now() - begin > boundMs) throw new Error(`the flood did not reach the daemon: ${now.received - from.received} NS in ${boundMs} ms`);
+    await sleep(100);
+  }
+}
+
+/** CPU and peak memory of a process over a window. */
+export interface ProcessUsage {
+  /** (utime + stime) over the window, as % of one core. */
+  readonly cpuPercent: number;
+  /** Highest VmRSS seen, MiB. */
+  readonly peakRssMiB: number;
+  readonly windowMs: number;
+}
+
+/** Start measuring `pid`: CPU from now until `stop()`, VmRSS sampled every 100 ms. */
+export function measureProcess(pid: number): { stop(): ProcessUsage } {
+  const begin = Date.now();
+  const cpuBegin = cpuMillis(pid);
+  let peakKiB = 0;
+  const sample = (): void => {
+    const kib = Number.parseInt(processStatus(pid).VmRSS ?? '0', 10);
+    if (kib > peakKiB) peakKiB = kib;
+  };
+  sample();
+  const timer = setInterval(sample, 100);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      sample();
+      const windowMs = Date.now() - begin;
+      return { cpuPercent: ((cpuMillis(pid) - cpuBegin) * 100) / windowMs, peakRssMiB: peakKiB / 1024, windowMs };
+    },
+  };
+}
