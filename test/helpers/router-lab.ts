@@ -37,9 +37,9 @@ export interface RouterLab {
 }
 
 /**
- * Build the lab and start the daemon at default answer limits: only `--interface --target --via`,
- * `--metrics-listen` for counters, and `--log-level info` (the default level; the test helper asks
- * for debug otherwise). `extraArgs` is for scratch experiments, never for the committed tests.
+ * Build the lab and start the daemon at default answer limits: only `--interface --target --via`
+ * and `--metrics-listen` for counters. `extraArgs` is for scratch experiments, never for the
+ * committed tests.
  */
 export async function startRouterLab(extraArgs: readonly string[] = []): Promise<RouterLab> {
   const lab = await createScenario();
@@ -52,7 +52,7 @@ export async function startRouterLab(extraArgs: readonly string[] = []): Promise
     await run('ip', ['-n', lab.host.ns, '-6', 'route', 'add', SERVED_PREFIX, 'dev', 'br0']);
     daemon = new DaemonProcess(lab.host.ns, [
       '--interface', 'eth0', '--target', SERVED_PREFIX, '--via', 'br0',
-      '--metrics-listen', `127.0.0.1:${METRICS_PORT}`, '--log-level', 'info', ...extraArgs,
+      '--metrics-listen', `127.0.0.1:${METRICS_PORT}`, ...extraArgs,
     ]);
     await daemon.started();
     await daemon.waitForLog((r) => r.msg === 'route gained, answering', 5000, 'route gained');
