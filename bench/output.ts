@@ -2,6 +2,7 @@
 import { formatMicroseconds } from '../src/loadgen/stats';
 import type { CaseResult, ResponderResults } from './cases';
 import { SWEEP_RATES } from './cases';
+import type { RouterCaseResult } from './router-case';
 import { renderCharts, type Series } from './svg';
 
 /** The configured-targets case (ndp-responder only). */
@@ -22,6 +23,8 @@ export interface HarnessResults {
   responders: ResponderResults[];
   skipped: string[];
   configuredTargets?: TargetsResult;
+  /** The conformant-router case, one entry per responder that ran it. */
+  routerUnderFlood?: RouterCaseResult[];
 }
 
 function find(r: ResponderResults, name: string): CaseResult | undefined {
@@ -67,6 +70,12 @@ function sweepCell(c: CaseResult | undefined): string {
   return `${pct(c)} of ${kilo(c.result.achievedRate)}/s sent${late > 0 ? `, ${late} late` : ''} (${cpu(c)})`;
 }
 
+/** How many of the router's addresses resolved, and the responder's CPU meanwhile. */
+function routerCell(c: RouterCaseResult | undefined): string {
+  if (c === undefined) return '—';
+  return `${c.reachable} / ${c.addresses} (${c.cpuPercent === undefined ? '—' : `${c.cpuPercent} %`}; flood ${kilo(c.floodRate)}/s)`;
+}
+
 /** ndp-responder's flags for its column, or "—" for the others. */
 function flagsCell(r: ResponderResults): string {
   if (r.flags === undefined) return '—';
@@ -94,6 +103,7 @@ export function markdownTable(results: HarnessResults): string {
     row('max answers/s within the sending window', maxAnswers),
     row('CPU under 100k NS/s for a foreign target', (r) => cpu(find(r, 'foreign-target flood'))),
     row('answered, random-source flood (100k NS/s)', (r) => pct(find(r, 'random-source flood'))),
+    row('router resolving all at once under a 100k NS/s random-source flood: REACHABLE (CPU)', (r) => routerCell(results.routerUnderFlood?.find((c) => c.responder === r.responder))),
     row('RSS before / after the floods', (r) => (r.rssBeforeMiB === undefined ? '—' : `${r.rssBeforeMiB} / ${r.rssAfterMiB ?? '—'} MiB`)),
   ];
   if (results.skipped.length > 0) lines.push('', `Skipped: ${results.skipped.join('; ')}.`);

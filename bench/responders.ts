@@ -17,13 +17,25 @@ export interface RunningResponder {
   stop(): Promise<void>;
 }
 
+/** What a responder serves: a prefix routed to the bridge, and the addresses in it that are solicited. */
+export interface Served {
+  readonly prefix: string;
+  readonly addresses: readonly string[];
+}
+
+/** The scenario's container subnet, with its container. */
+export function containerServed(lab: Scenario): Served {
+  return { prefix: lab.container.subnet, addresses: [lab.container.address] };
+}
+
 /** One responder kind of the comparison. */
 export interface ResponderKind {
   name: string;
   /** Flags beyond `run --interface eth0 --via br0 --target SUBNET`; undefined for other responders. */
   flags?: readonly string[];
   available(): boolean;
-  start(lab: Scenario, extraArgs?: string[]): Promise<RunningResponder>;
+  /** Starts answering for `served` (default: the container subnet); `ndpArgs` replace ndp-responder's --target (e.g. --config). */
+  start(lab: Scenario, served?: Served, ndpArgs?: string[]): Promise<RunningResponder>;
 }
 
 /** CPU seconds (utime + stime) a process has used so far; undefined when it is gone. */
@@ -86,8 +98,8 @@ function ndpResponder(name: string, flags: readonly string[]): ResponderKind {
     name,
     flags,
     available: () => true,
-    async start(lab, extraArgs = ['--target', lab.container.subnet]) {
-      const args = ['netns', 'exec', lab.host.ns, process.execPath, CLI, 'run', '--interface', 'eth0', '--via', 'br0', ...extraArgs, ...flags];
+    async start(lab, served = containerServed(lab), ndpArgs = ['--target', served.prefix]) {
+      const args = ['netns', 'exec', lab.host.ns, process.execPath, CLI, 'run', '--interface', 'eth0', '--via', 'br0', ...ndpArgs, ...flags];
       args.push('--log-format', 'json');
       const child = spawn('ip', args, { stdio: ['ignore', 'pipe', 'pipe'] });
       await waitForOutput(child, /route gained, answering/, 60_000).catch(async (error: unknown) => {
@@ -107,9 +119,9 @@ function kernelProxy(name: string, delay: number): ResponderKind {
   return {
     name,
     available: () => true,
-    async start(lab) {
+    async start(lab, served = containerServed(lab)) {
       // all.proxy_ndp=1 as well: without it the kernel ignores unicast NS for proxied addresses.
-      const undo = await enableKernelProxy(lab.host.ns, 'eth0', [lab.container.address], { proxyDelay: delay, all: true });
+      const undo = await enableKernelProxy(lab.host.ns, 'eth0', served.addresses, { proxyDelay: delay, all: true });
       return { stop: undo };
     },
   };
@@ -119,10 +131,10 @@ function kernelProxy(name: string, delay: number): ResponderKind {
 const ndppd: ResponderKind = {
   name: 'ndppd',
   available: () => existsSync(NDPPD),
-  async start(lab) {
+  async start(lab, served = containerServed(lab)) {
     const dir = mkdtempSync(join(tmpdir(), 'ndp-bench-'));
     const conf = join(dir, 'ndppd.conf');
-    writeFileSync(conf, `proxy eth0 {\n  rule ${lab.container.subnet} {\n    static\n  }\n}\n`);
+    writeFileSync(conf, `proxy eth0 {\n  rule ${served.prefix} {\n    static\n  }\n}\n`);
     const child = spawn('ip', ['netns', 'exec', lab.host.ns, NDPPD, '-c', conf, '-p', join(dir, 'ndppd.pid')], { stdio: ['ignore', 'pipe', 'pipe'] });
     await new Promise((resolve) => setTimeout(resolve, 1500)); // ndppd prints nothing reliable when ready
     if (child.exitCode !== null) throw new Error(`ndppd exited with ${child.exitCode}`);

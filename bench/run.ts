@@ -11,6 +11,7 @@ import { createScenario, destroyAllScenarios, type Scenario } from '../src/lab/t
 import { runCases, runWorker } from './cases';
 import { markdownTable, plot, type HarnessResults, type TargetsResult } from './output';
 import { NDP_RESPONDER, RESPONDERS, rssMiB } from './responders';
+import { routerUnderFlood } from './router-case';
 
 /** Single-address targets in the configured-targets case (the issue's 100k). */
 const MANY_TARGETS = 100_000;
@@ -60,7 +61,7 @@ async function configuredTargets(): Promise<TargetsResult> {
     return await withLab(async (lab) => {
       await run('ip', ['-n', lab.host.ns, '-6', 'route', 'add', MANY_ROUTE, 'dev', 'br0']);
       const begin = Date.now();
-      const responder = await NDP_RESPONDER.start(lab, ['--config', file]);
+      const responder = await NDP_RESPONDER.start(lab, undefined, ['--config', file]);
       const startupSeconds = await answeringAll(lab, begin);
       try {
         const options = { count: '50000', rate: '50000', duration: '1', sources: 'pool:64' };
@@ -110,6 +111,14 @@ async function main(): Promise<void> {
       results.skipped.push(`${kind.name} (failed: ${(error as Error).message})`);
       progress(`${kind.name}: failed: ${(error as Error).message}`);
     }
+  }
+  results.routerUnderFlood = [];
+  for (const kind of RESPONDERS.filter((k) => k.available())) {
+    progress(`${kind.name}: conformant router under a 100k NS/s random-source flood`);
+    const outcome = await routerUnderFlood(kind);
+    if (typeof outcome === 'string') results.skipped.push(`router under flood (${outcome})`);
+    else results.routerUnderFlood.push(outcome);
+    if (typeof outcome !== 'string') progress(`${kind.name}: router resolved ${outcome.reachable}/${outcome.addresses}, flood ${outcome.floodRate}/s, CPU ${outcome.cpuPercent ?? '—'} %`);
   }
   progress(`ndp-responder: ${MANY_TARGETS} configured targets`);
   results.configuredTargets = await configuredTargets();

@@ -1,32 +1,19 @@
 /**
  * The "one router resolves everything at once" lab (issue 9): the scenario with a /112 routed
  * to the bridge and served by the daemon at default flags; the LAN namespace's own kernel is
- * the router. Helpers to make that kernel resolve many served addresses together, to flood the
- * daemon meanwhile with the shipped generator, and to measure the daemon's CPU and memory.
+ * the router (src/lab/resolution.ts makes it resolve many served addresses together). Helpers
+ * to flood the daemon meanwhile with the shipped generator, and to measure its CPU and memory.
  */
-import { join } from 'node:path';
 import { run, runInNamespace } from '../../src/lab/exec';
 import { createScenario, type Scenario } from '../../src/lab/topology';
 import { sleep } from '../../src/lab/wait';
-import { ndiscCacheStats, neighbourCensus, neighbourStates, type NdiscCacheStats, type NeighbourCensus } from '../../src/lab/neighbour-table';
+import { FLOOD_TARGET, SERVED_PREFIX } from '../../src/lab/resolution';
 import type { BenchResult } from '../../src/loadgen/report';
-import { formatIpv6, parseIpv6 } from '../../src/wire/address';
 import { DaemonProcess } from './daemon-process';
 import { runCli } from './lab-tools';
 import { cpuMillis, processStatus } from './proc';
 
-/** The served prefix, routed to br0 in the host namespace: room for 65 535 "containers". */
-export const SERVED_PREFIX = '2001:db8::d:0/112';
-/** A served address the router never resolves: what the floods solicit. */
-export const FLOOD_TARGET = '2001:db8::d:ffff';
 const METRICS_PORT = 9464;
-const SEND_DATAGRAMS = join(__dirname, 'send-datagrams.js');
-
-/** The `n` first addresses of the served prefix (2001:db8::d:1 ...), as `ip` prints them. */
-export function servedAddresses(n: number): string[] {
-  if (!(Number.isInteger(n) && n >= 1 && n < 0xffff)) throw new Error(`servedAddresses: ${n} is not in 1..65534`);
-  return Array.from({ length: n }, (_, i) => formatIpv6(parseIpv6(`2001:db8::d:${(i + 1).toString(16)}`)));
-}
 
 /** A scenario and the daemon serving {@link SERVED_PREFIX} in it. */
 export interface RouterLab {
@@ -90,36 +77,6 @@ export async function daemonCounters(lab: Scenario): Promise<DaemonCounters> {
 /** `after - before`, field by field. */
 export function counterDelta(before: DaemonCounters, after: DaemonCounters): DaemonCounters {
   return { received: after.received - before.received, advertised: after.advertised - before.advertised, rateLimited: after.rateLimited - before.rateLimited };
-}
-
-/** What one round of resolution came to. */
-export interface Resolution {
-  readonly census: NeighbourCensus;
-  /** From the first datagram to no served address left INCOMPLETE (or the bound). */
-  readonly settledMs: number;
-  readonly datagrams: { readonly sent: number; readonly errors: Record<string, number> };
-  /** Kernel-wide neighbour-table figures before and after (the table is shared by every namespace). */
-  readonly tableBefore: NdiscCacheStats;
-  readonly tableAfter: NdiscCacheStats;
-}
-
-/**
- * Make the LAN kernel resolve `addresses` all at once: one UDP datagram to port 9 of each. The
- * hop limit is 1 so the host answers Time Exceeded instead of forwarding them to br0, where it
- * would resolve every address itself and double the kernel-wide neighbour table's load. Waits
- * until no address is INCOMPLETE (the kernel gives up after 3 NS, 1 s apart), at most `boundMs`.
- */
-export async function resolveAll(lanNs: string, addresses: readonly string[], boundMs: number): Promise<Resolution> {
-  const tableBefore = ndiscCacheStats();
-  const begin = Date.now();
-  const { stdout } = await runInNamespace(lanNs, process.execPath, [SEND_DATAGRAMS, '9', '1'], { input: `${addresses.join('\n')}\n`, timeoutMs: 10_000 });
-  const datagrams = JSON.parse(stdout) as Resolution['datagrams'];
-  let census = neighbourCensus(await neighbourStates(lanNs, 'lan0'), addresses);
-  while (census.incomplete > 0 && Date.now() - begin < boundMs) {
-    await sleep(100);
-    census = neighbourCensus(await neighbourStates(lanNs, 'lan0'), addresses);
-  }
-  return { census, settledMs: Date.now() - begin, datagrams, tableBefore, tableAfter: ndiscCacheStats() };
 }
 
 /** A running `ndp-responder bench` in the LAN namespace. */

@@ -12,6 +12,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatCensus, ndiscCacheStats, neighbourTableLimit } from '../../src/lab/neighbour-table';
+import { resolveAll, servedAddresses, type Resolution } from '../../src/lab/resolution';
 import { sleep } from '../../src/lab/wait';
 import type { BenchResult } from '../../src/loadgen/report';
 import { isRoot } from '../helpers/lab-tools';
@@ -19,15 +20,12 @@ import {
   counterDelta,
   daemonCounters,
   measureProcess,
-  resolveAll,
-  servedAddresses,
   startFlood,
   startRouterLab,
   waitForFlood,
   type DaemonCounters,
   type Flood,
   type ProcessUsage,
-  type Resolution,
   type RouterLab,
 } from '../helpers/router-lab';
 

@@ -2,7 +2,7 @@
  * Test peer: sends one empty UDP datagram to each IPv6 address read from standard input (one
  * per line), all at once, so the kernel of the namespace it runs in resolves every address
  * together, as a router does after a reboot or a cache flush. Run inside a namespace:
- * `ip netns exec NS node dist/test/helpers/send-datagrams.js PORT HOP_LIMIT < addresses`.
+ * `ip netns exec NS node dist/src/lab/send-datagrams.js PORT HOP_LIMIT < addresses`.
  * Prints one JSON line: {"sent": N, "errors": {"CODE": N}}. At most 65 536 addresses.
  */
 import { createSocket, type Socket } from 'node:dgram';
