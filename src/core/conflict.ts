@@ -1,5 +1,5 @@
 /**
- * Conflict detection (issue 5 "Floods and hostile input"): another node answering for,
+ * Conflict detection (docs/design.md "Floods"): another node answering for,
  * or probing with DAD for, an address we serve. Pure: frames and targets in, verdicts out.
  */
 import { equalBytes } from '../wire/address';

@@ -47,7 +47,7 @@ export interface MulticastPlan {
   readonly allMulticast: boolean;
 }
 
-/** One solicited-node group per distinct single-address target, or ALLMULTI (NDP-NOTES "Receiving"). */
+/** One solicited-node group per distinct single-address target, or ALLMULTI (docs/design.md "Receiving"). */
 export function multicastPlan(targets: readonly Target[]): MulticastPlan {
   const singles = targets.filter((t) => t.prefixLength === 128);
   const hasPrefixes = singles.length < targets.length;

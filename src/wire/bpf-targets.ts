@@ -1,7 +1,7 @@
 /**
  * The target comparison of the generated filters: which ND targets the kernel lets through,
  * as cBPF and as the tcpdump clause documenting it. A foreign-target flood then stays in the
- * kernel (NDP-NOTES "Floods").
+ * kernel (docs/design.md "Floods").
  */
 import { IPV6_ADDRESS_LENGTH } from './address';
 import { ACCEPT_WHOLE_FRAME, Op, type Assembler } from './bpf-assembler';
