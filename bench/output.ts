@@ -36,7 +36,10 @@ function pct(c: CaseResult | undefined): string {
 }
 
 function lat(c: CaseResult | undefined): string {
-  return c === undefined ? '—' : `${formatMicroseconds(c.result.latencyUs.p50)} / ${formatMicroseconds(c.result.latencyUs.p99)}`;
+  if (c === undefined) return '—';
+  const figures = `${formatMicroseconds(c.result.latencyUs.p50)} / ${formatMicroseconds(c.result.latencyUs.p99)}`;
+  // A limit that refused most probes makes the percentiles those of the few it let through: say so.
+  return c.result.answeredFraction < 0.99 ? `${figures} (of ${pct(c)} answered)` : figures;
 }
 
 function cpu(c: CaseResult | undefined): string {

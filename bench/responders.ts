@@ -112,7 +112,7 @@ function ndpResponder(name: string, flags: readonly string[]): ResponderKind {
 }
 
 /** Answer limits off: what the answer path itself can do. */
-const LIMITS_OFF = ['--rate-limit-per-source', '0', '--rate-limit-global', '0'];
+const LIMITS_OFF = ['--rate-limit-per-flow', '0', '--rate-limit-per-source', '0', '--rate-limit-global', '0'];
 
 /** The kernel's own proxy_ndp with `delay` ticks of proxy_delay (80 is the kernel default). */
 function kernelProxy(name: string, delay: number): ResponderKind {

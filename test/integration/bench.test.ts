@@ -32,7 +32,7 @@ describe('ndp-responder bench against the real responder', { skip }, () => {
     // No answer rate limits: the benchmark measures the answer path, not the limiter.
     daemon = new DaemonProcess(lab.host.ns, [
       '--interface', 'eth0', '--target', lab.container.address, '--via', 'br0',
-      '--rate-limit-per-source', '0', '--rate-limit-global', '0',
+      '--rate-limit-per-flow', '0', '--rate-limit-per-source', '0', '--rate-limit-global', '0',
     ]);
     await daemon.started();
     await daemon.waitForLog((r) => r.msg === 'route gained, answering', 5000, 'route gained');
