@@ -12,34 +12,18 @@ import { Assembler } from '../../src/wire/ebpf/assembler';
 import { encodeProgram } from '../../src/wire/ebpf/instruction';
 import { ProgramType, TcAction, XdpAction } from '../../src/wire/ebpf/kernel-abi';
 import { Reg } from '../../src/wire/ebpf/opcodes';
-import type { FastPathHook } from '../../src/wire/ebpf/solicitation-program';
+import { solicitationProgram, type FastPathHook } from '../../src/wire/ebpf/solicitation-program';
 import { decodeAdvertisementFrame } from '../../src/wire/frame';
 import { findLinkLayerAddress } from '../../src/wire/nd-options';
 import * as captured from '../fixtures/captured';
 import { hex, toHex } from '../fixtures/hex';
-import { ANSWERER, TARGET, solicitationFor } from '../helpers/ebpf-frames';
-import { patched } from '../helpers/solicitations';
+import { ANSWERER, FAST_PATH_CASES, TARGET, solicitationFor, vmMaps } from '../helpers/ebpf-frames';
+import { runEbpf } from '../helpers/ebpf-vm';
 
 const skip = process.getuid?.() === 0 ? false : 'needs root (CAP_BPF) for bpf(2)';
 
-/** What the program should do with a frame: answer it, leave it to userspace after matching, or ignore it. */
-type Outcome = 'answer' | 'defer' | 'ignore';
-
 const NS = hex(captured.NS_MULTICAST);
-const FRAMES: [name: string, frame: Uint8Array, outcome: Outcome][] = [
-  ['multicast NS with SLLA (captured)', NS, 'answer'],
-  ['unicast NUD probe from a link-local source (captured)', hex(captured.NS_UNICAST_NUD), 'answer'],
-  ['DAD probe with nonce (captured): its NA goes to ff02::1 with S=0', hex(captured.NS_DAD_WITH_NONCE), 'defer'],
-  ['NS with a bad checksum', patched(NS, 57, 0x00, false), 'defer'],
-  ['NS without options (24 bytes)', solicitationFor(TARGET, {}, []), 'defer'],
-  ['NS from our own MAC', solicitationFor(TARGET, { ethernetSource: parseMac(ANSWERER.mac) }), 'defer'],
-  ['NS for a target not in the map', solicitationFor('2001:db8::3'), 'ignore'],
-  ['NS with hop limit 64 (RFC 4861 §7.1.1)', patched(NS, 21, 64, false), 'ignore'],
-  ['NS with code 1', patched(NS, 55, 1, true), 'ignore'],
-  ['NA (captured)', hex(captured.NA_SOLICITED_OVERRIDE), 'ignore'],
-  ['echo request (captured)', hex(captured.ECHO_REQUEST), 'ignore'],
-  ['truncated NS (ends inside the target)', NS.subarray(0, 70), 'ignore'],
-];
+const FRAMES = FAST_PATH_CASES;
 
 const VERDICT: Readonly<Record<FastPathHook, { send: number; pass: number }>> = {
   xdp: { send: XdpAction.TX, pass: XdpAction.PASS },
@@ -91,6 +75,9 @@ describe('generated NS program under BPF_PROG_TEST_RUN', { skip }, () => {
             const before = fastPath!.counters();
             const result = testRun(fastPath!.program, frame);
             const counted = delta(before, fastPath!.counters());
+            // The unit tests' interpreter must agree with the kernel, verdict and bytes.
+            const vm = runEbpf(solicitationProgram({ hook, answer }), { hook, frame, maps: vmMaps() });
+            assert.deepEqual([vm.retval, toHex(vm.frame)], [result.retval, toHex(result.data)], 'ebpf-vm agrees with the kernel');
             if (expected === 'answer') {
               assert.equal(result.retval, VERDICT[hook].send);
               assert.deepEqual(counted, { matched: 1, answered: 1, deferred: 0 });
