@@ -1,157 +1,35 @@
-// bpf(2) commands for generated eBPF programs. The attribute structs below are
-// prefixes of the kernel's union bpf_attr (include/uapi/linux/bpf.h), written
-// out here so the addon builds against old linux-libc-dev headers too
-// (Debian 12 ships 6.1, which predates tcx). The ABI only grows at the end,
-// and the kernel zero-fills whatever a shorter struct leaves out.
-#include "bpf_syscall.h"
-
+// bpf(2) for generated programs: maps, program load, test runs, and the
+// argument helpers shared with bpf_link.cc. System calls only; every buffer is
+// a Uint8Array owned by JS.
 #include <errno.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <cstddef>
-#include <cstdint>
 #include <string>
 
-#include "util.h"
+#include "bpf_attr.h"
+#include "bpf_syscall.h"
 
 namespace ndp {
 namespace {
 
-// enum bpf_cmd values used here.
-enum BpfCommand : int {
-  kMapCreate = 0,
-  kMapLookupElem = 1,
-  kMapUpdateElem = 2,
-  kMapDeleteElem = 3,
-  kMapGetNextKey = 4,
-  kProgLoad = 5,
-  kProgTestRun = 10,
-  kProgGetNextId = 11,
-  kMapGetNextId = 12,
-  kProgGetFdById = 13,
-  kMapGetFdById = 14,
-  kObjGetInfoByFd = 15,
-  kProgQuery = 16,
-  kLinkCreate = 28,
-  kLinkGetFdById = 30,
-  kLinkGetNextId = 31,
-  kLinkDetach = 34,
-};
+constexpr int kLoadRetries = 5;  // the verifier returns EAGAIN on a pending signal
 
-constexpr size_t kObjectNameLength = 16;  // BPF_OBJ_NAME_LEN
-constexpr int kLoadRetries = 5;           // the verifier returns EAGAIN on a pending signal
+// errno names bpf(2) returns that util.cc's general list leaves out.
+const char* BpfErrnoName(int err) {
+  const char* name = ErrnoName(err);
+  if (strcmp(name, "UNKNOWN") != 0) return name;
+  switch (err) {
+    case E2BIG: return "E2BIG";
+    case ELOOP: return "ELOOP";
+    case EOVERFLOW: return "EOVERFLOW";
+    case 524: return "ENOTSUPP";  // kernel-internal, leaks out of some bpf paths
+    default: return name;
+  }
+}
 
-struct MapCreateAttr {
-  uint32_t map_type;
-  uint32_t key_size;
-  uint32_t value_size;
-  uint32_t max_entries;
-  uint32_t map_flags;
-  uint32_t inner_map_fd;
-  uint32_t numa_node;
-  char map_name[kObjectNameLength];
-  uint32_t map_ifindex;
-};
-
-struct MapElemAttr {
-  uint32_t map_fd;
-  uint64_t key;
-  uint64_t value;  // or next_key
-  uint64_t flags;
-};
-
-struct ProgLoadAttr {
-  uint32_t prog_type;
-  uint32_t insn_cnt;
-  uint64_t insns;
-  uint64_t license;
-  uint32_t log_level;
-  uint32_t log_size;
-  uint64_t log_buf;
-  uint32_t kern_version;
-  uint32_t prog_flags;
-  char prog_name[kObjectNameLength];
-  uint32_t prog_ifindex;
-  uint32_t expected_attach_type;
-  uint32_t prog_btf_fd;
-  uint32_t func_info_rec_size;
-  uint64_t func_info;
-  uint32_t func_info_cnt;
-  uint32_t line_info_rec_size;
-  uint64_t line_info;
-  uint32_t line_info_cnt;
-  uint32_t attach_btf_id;
-  uint32_t attach_prog_fd;
-  uint32_t core_relo_cnt;
-  uint64_t fd_array;
-  uint64_t core_relos;
-  uint32_t core_relo_rec_size;
-  uint32_t log_true_size;  // written back by 6.4+
-};
-static_assert(offsetof(ProgLoadAttr, prog_name) == 48, "bpf_attr.prog_name");
-static_assert(offsetof(ProgLoadAttr, expected_attach_type) == 68, "bpf_attr.expected_attach_type");
-static_assert(offsetof(ProgLoadAttr, log_true_size) == 140, "bpf_attr.log_true_size");
-
-struct TestRunAttr {
-  uint32_t prog_fd;
-  uint32_t retval;
-  uint32_t data_size_in;
-  uint32_t data_size_out;
-  uint64_t data_in;
-  uint64_t data_out;
-  uint32_t repeat;
-  uint32_t duration;
-  uint32_t ctx_size_in;
-  uint32_t ctx_size_out;
-  uint64_t ctx_in;
-  uint64_t ctx_out;
-  uint32_t flags;
-  uint32_t cpu;
-  uint32_t batch_size;
-};
-static_assert(offsetof(TestRunAttr, flags) == 64, "bpf_attr.test.flags");
-
-struct LinkCreateAttr {
-  uint32_t prog_fd;
-  uint32_t target_ifindex;
-  uint32_t attach_type;
-  uint32_t flags;
-  uint32_t relative_fd;  // tcx.relative_fd or relative_id (BPF_F_ID)
-  uint64_t expected_revision;
-};
-static_assert(offsetof(LinkCreateAttr, expected_revision) == 24, "bpf_attr.link_create.tcx");
-
-struct InfoAttr {
-  uint32_t bpf_fd;
-  uint32_t info_len;
-  uint64_t info;
-};
-
-struct QueryAttr {
-  uint32_t target_ifindex;
-  uint32_t attach_type;
-  uint32_t query_flags;
-  uint32_t attach_flags;
-  uint64_t prog_ids;
-  uint32_t count;
-  uint64_t prog_attach_flags;
-  uint64_t link_ids;
-  uint64_t link_attach_flags;
-  uint64_t revision;
-};
-static_assert(offsetof(QueryAttr, revision) == 56, "bpf_attr.query.revision");
-
-struct IdAttr {
-  uint32_t id;  // start_id, prog_id, map_id or link_id
-  uint32_t next_id;
-  uint32_t open_flags;
-};
-
-struct LinkDetachAttr {
-  uint32_t link_fd;
-};
+}  // namespace
 
 const char* CommandName(int command) {
   switch (command) {
@@ -173,19 +51,6 @@ const char* CommandName(int command) {
     case kLinkGetNextId: return "BPF_LINK_GET_NEXT_ID";
     case kLinkDetach: return "BPF_LINK_DETACH";
     default: return "BPF_UNKNOWN";
-  }
-}
-
-// errno names bpf(2) returns that util.cc's general list leaves out.
-const char* BpfErrnoName(int err) {
-  const char* name = ErrnoName(err);
-  if (strcmp(name, "UNKNOWN") != 0) return name;
-  switch (err) {
-    case E2BIG: return "E2BIG";
-    case ELOOP: return "ELOOP";
-    case EOVERFLOW: return "EOVERFLOW";
-    case 524: return "ENOTSUPP";  // kernel-internal, leaks out of some bpf paths
-    default: return name;
   }
 }
 
@@ -220,7 +85,7 @@ uint64_t Address(const void* pointer) {
 }
 
 // An unsigned 32-bit integer argument, range-checked.
-uint32_t Uint(Napi::Env env, Napi::Value value, const char* what, uint32_t max = UINT32_MAX) {
+uint32_t Uint(Napi::Env env, Napi::Value value, const char* what, uint32_t max) {
   double number = value.IsNumber() ? value.As<Napi::Number>().DoubleValue() : -1;
   if (!(number >= 0 && number <= max) ||
       number != static_cast<double>(static_cast<uint32_t>(number))) {
@@ -252,7 +117,9 @@ Bytes OptionalBytes(Napi::Object options, const char* key) {
 }
 
 uint32_t Length32(Napi::Env env, const Bytes& bytes, const char* what) {
-  if (bytes.length > UINT32_MAX) throw Napi::RangeError::New(env, std::string(what) + " is too long");
+  if (bytes.length > UINT32_MAX) {
+    throw Napi::RangeError::New(env, std::string(what) + " is too long");
+  }
   return static_cast<uint32_t>(bytes.length);
 }
 
@@ -272,16 +139,6 @@ void* RequireBytes(Napi::Env env, Napi::Value value, const char* what) {
   return bytes.data;
 }
 
-int IdCommand(Napi::Env env, Napi::Value kind, bool next) {
-  switch (Uint(env, kind, "kind", 2)) {
-    case 0: return next ? kProgGetNextId : kProgGetFdById;
-    case 1: return next ? kMapGetNextId : kMapGetFdById;
-    default: return next ? kLinkGetNextId : kLinkGetFdById;
-  }
-}
-
-}  // namespace
-
 Napi::Value BpfMapCreate(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object options = Options(env, info[0]);
@@ -292,7 +149,8 @@ Napi::Value BpfMapCreate(const Napi::CallbackInfo& info) {
   attr.max_entries = Uint(env, options.Get("maxEntries"), "maxEntries");
   attr.map_flags = OptionalUint(options, "flags", 0);
   CopyName(options, attr.map_name);
-  return Napi::Number::New(env, static_cast<double>(BpfOrThrow(env, kMapCreate, &attr, sizeof(attr))));
+  long fd = BpfOrThrow(env, kMapCreate, &attr, sizeof(attr));
+  return Napi::Number::New(env, static_cast<double>(fd));
 }
 
 void BpfMapUpdate(const Napi::CallbackInfo& info) {
@@ -333,7 +191,8 @@ Napi::Value BpfMapNextKey(const Napi::CallbackInfo& info) {
   MapElemAttr attr{};
   attr.map_fd = Fd(env, info[0], "fd");
   // A null key asks for the first key.
-  attr.key = info[1].IsNull() || info[1].IsUndefined() ? 0 : Address(RequireBytes(env, info[1], "key"));
+  bool first = info[1].IsNull() || info[1].IsUndefined();
+  attr.key = first ? 0 : Address(RequireBytes(env, info[1], "key"));
   attr.value = Address(RequireBytes(env, info[2], "nextKey"));
   long result = Bpf(kMapGetNextKey, &attr, sizeof(attr));
   if (result == -ENOENT) return Napi::Boolean::New(env, false);
@@ -407,92 +266,6 @@ Napi::Value BpfProgTestRun(const Napi::CallbackInfo& info) {
   result.Set("dataSizeOut", Napi::Number::New(env, attr.data_size_out));
   result.Set("ctxSizeOut", Napi::Number::New(env, attr.ctx_size_out));
   return result;
-}
-
-Napi::Value BpfLinkCreate(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Napi::Object options = Options(env, info[0]);
-  LinkCreateAttr attr{};
-  attr.prog_fd = Fd(env, options.Get("progFd"), "progFd");
-  attr.target_ifindex = Uint(env, options.Get("ifindex"), "ifindex");
-  attr.attach_type = Uint(env, options.Get("attachType"), "attachType");
-  attr.flags = OptionalUint(options, "flags", 0);
-  attr.relative_fd = OptionalUint(options, "relativeFd", 0);
-  // Revisions count attach/detach operations: a JS number holds them exactly up to 2^53.
-  Napi::Value revision = options.Get("expectedRevision");
-  if (!revision.IsUndefined()) {
-    double number = revision.IsNumber() ? revision.As<Napi::Number>().DoubleValue() : -1;
-    if (!(number >= 0 && number <= 9007199254740991.0) || number != static_cast<double>(static_cast<uint64_t>(number))) {
-      throw Napi::RangeError::New(env, "expectedRevision must be a safe non-negative integer");
-    }
-    attr.expected_revision = static_cast<uint64_t>(number);
-  }
-  return Napi::Number::New(env, static_cast<double>(BpfOrThrow(env, kLinkCreate, &attr, sizeof(attr))));
-}
-
-void BpfLinkDetach(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  LinkDetachAttr attr{};
-  attr.link_fd = Fd(env, info[0], "fd");
-  BpfOrThrow(env, kLinkDetach, &attr, sizeof(attr));
-}
-
-Napi::Value BpfObjGetInfo(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Bytes out = GetBytes(info[1], "info");
-  memset(out.data, 0, out.length);  // the kernel rejects non-zero input fields it does not know
-  InfoAttr attr{};
-  attr.bpf_fd = Fd(env, info[0], "fd");
-  attr.info_len = Length32(env, out, "info");
-  attr.info = Address(out.data);
-  BpfOrThrow(env, kObjGetInfoByFd, &attr, sizeof(attr));
-  return Napi::Number::New(env, attr.info_len);
-}
-
-Napi::Value BpfProgQuery(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  QueryAttr attr{};
-  attr.target_ifindex = Uint(env, info[0], "ifindex");
-  attr.attach_type = Uint(env, info[1], "attachType");
-  uint32_t capacity = 0;
-  for (size_t i = 2; i <= 3; ++i) {
-    if (info[i].IsUndefined() || info[i].IsNull()) continue;
-    if (!info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array) {
-      throw Napi::TypeError::New(env, i == 2 ? "progIds must be a Uint32Array" : "linkIds must be a Uint32Array");
-    }
-    Napi::Uint32Array ids = info[i].As<Napi::Uint32Array>();
-    uint32_t length = static_cast<uint32_t>(ids.ElementLength());
-    if (capacity != 0 && length != capacity) throw Napi::RangeError::New(env, "progIds and linkIds must be the same length");
-    capacity = length;
-    (i == 2 ? attr.prog_ids : attr.link_ids) = Address(ids.Data());
-  }
-  attr.count = capacity;
-  long result = Bpf(kProgQuery, &attr, sizeof(attr));
-  // ENOSPC: more programs than room; count still says how many there are.
-  if (result < 0 && result != -ENOSPC) throw BpfError(env, static_cast<int>(-result), kProgQuery);
-  Napi::Object out = Napi::Object::New(env);
-  out.Set("count", Napi::Number::New(env, attr.count));
-  out.Set("revision", Napi::Number::New(env, static_cast<double>(attr.revision)));
-  return out;
-}
-
-Napi::Value BpfGetNextId(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  int command = IdCommand(env, info[0], true);
-  IdAttr attr{};
-  attr.id = Uint(env, info[1], "startId");
-  long result = Bpf(command, &attr, sizeof(attr));
-  if (result == -ENOENT) return Napi::Number::New(env, 0);
-  if (result < 0) throw BpfError(env, static_cast<int>(-result), command);
-  return Napi::Number::New(env, attr.next_id);
-}
-
-Napi::Value BpfGetFdById(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  int command = IdCommand(env, info[0], false);
-  IdAttr attr{};
-  attr.id = Uint(env, info[1], "id");
-  return Napi::Number::New(env, static_cast<double>(BpfOrThrow(env, command, &attr, sizeof(attr))));
 }
 
 void BpfClose(const Napi::CallbackInfo& info) {

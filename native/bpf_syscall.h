@@ -1,6 +1,8 @@
 // bpf(2) for programs generated in JavaScript: maps, program load, test runs,
 // links. System calls only; every buffer (keys, values, instructions, the
 // verifier log, test frames, info records) is a Uint8Array owned by JS.
+// Maps, loading and test runs are in bpf_syscall.cc, attaching and queries in
+// bpf_link.cc.
 #pragma once
 
 #include <napi.h>

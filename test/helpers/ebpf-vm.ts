@@ -132,94 +132,138 @@ function condition(op: number, a: Value, b: Value, bits: 32 | 64): boolean {
   return result;
 }
 
-/** Runs `program` on a copy of `input.frame`. */
-export function runEbpf(program: AssembledProgram, input: VmInput): VmResult {
-  const frame = Uint8Array.from(input.frame);
-  const stack = new Uint8Array(512);
-  const ctx = new Uint8Array(256);
-  const regs: Value[] = new Array<Value>(11).fill(0n);
-  regs[1] = { region: ctx, offset: 0 };
-  regs[10] = { region: stack, offset: 512 };
-  const mapAt = new Map(program.maps.map(({ slot, map }) => [slot, map]));
-  const insns = program.instructions;
-  let redirectedTo: number | undefined;
+/** Byte swap of the low `bits` of v (BPF_END to big-endian on a little-endian host). */
+function swap(v: bigint, bits: number): bigint {
+  let out = 0n;
+  for (let i = 0; i < bits / 8; i++) out = (out << 8n) | ((v >> BigInt(8 * i)) & 0xffn);
+  return out;
+}
 
-  const ctxLoad = (offset: number): Value => {
-    const packet = input.hook === 'xdp' ? XdpMd : SkBuff;
-    if (offset === packet.data) return { region: frame, offset: 0 };
-    if (offset === packet.dataEnd) return { region: frame, offset: frame.length };
-    if (input.hook === 'tc' && offset === SkBuff.len) return BigInt(frame.length);
-    if (input.hook === 'tc' && offset === SkBuff.vlanPresent) return 0n;
-    if (input.hook === 'tc' && offset === SkBuff.ifindex) return BigInt(input.ifindex ?? 1);
+/** One run: registers, stack, context and the frame being rewritten. */
+class Machine {
+  readonly frame: Uint8Array;
+  readonly regs: Value[] = new Array<Value>(11).fill(0n);
+  redirectedTo: number | undefined;
+  private readonly ctx = new Uint8Array(256);
+  private readonly mapAt: Map<number, string>;
+
+  constructor(
+    private readonly program: AssembledProgram,
+    private readonly input: VmInput,
+  ) {
+    this.frame = Uint8Array.from(input.frame);
+    this.regs[1] = { region: this.ctx, offset: 0 };
+    this.regs[10] = { region: new Uint8Array(512), offset: 512 };
+    this.mapAt = new Map(program.maps.map(({ slot, map }) => [slot, map]));
+  }
+
+  /** Executes the slot at `pc`; returns the next pc, or the return value after exit. */
+  step(pc: number): { next: number } | { retval: number } {
+    const insn = this.program.instructions[pc];
+    if (insn === undefined) throw new Error(`fell off the program at ${pc}`);
+    const cls = insn.code & 0x07;
+    if (insn.code === Opcode.LDDW) return { next: this.wideLoad(insn, pc) };
+    if (insn.code === Opcode.CALL) {
+      this.regs[0] = this.call(insn.imm);
+      for (let r = 1; r <= 5; r++) this.regs[r] = 0n;
+    } else if (insn.code === Opcode.EXIT) {
+      return { retval: Number(BigInt.asIntN(32, scalar(this.regs[0] as Value, 'r0'))) };
+    } else if (cls === InsnClass.ALU64 || cls === InsnClass.ALU) {
+      this.alu(insn, cls === InsnClass.ALU64 ? 64 : 32);
+    } else if (cls === InsnClass.LDX) {
+      const base = this.regs[insn.src] as Value;
+      const inCtx = isPointer(base) && base.region === this.ctx;
+      this.regs[insn.dst] = inCtx ? this.ctxLoad(base.offset + insn.off) : read(at(base, insn.off), SIZE_BYTES[sizeName(insn.code)]);
+    } else if (cls === InsnClass.ST || cls === InsnClass.STX) {
+      if ((insn.code & 0xe0) !== Mode.MEM) throw new Error('atomic stores not modelled');
+      const value = cls === InsnClass.ST ? BigInt.asUintN(64, BigInt(insn.imm)) : scalar(this.regs[insn.src] as Value, 'stored value');
+      write(at(this.regs[insn.dst] as Value, insn.off), SIZE_BYTES[sizeName(insn.code)], value);
+    } else if (cls === InsnClass.JMP || cls === InsnClass.JMP32) {
+      const op = insn.code & 0xf0;
+      const taken = op === JmpOp.JA || condition(op, this.regs[insn.dst] as Value, this.source(insn), cls === InsnClass.JMP ? 64 : 32);
+      if (taken) return { next: pc + 1 + insn.off };
+    } else {
+      throw new Error(`opcode 0x${insn.code.toString(16)} not supported`);
+    }
+    return { next: pc + 1 };
+  }
+
+  private source(insn: Instruction): Value {
+    return (insn.code & Source.X) !== 0 ? (this.regs[insn.src] as Value) : BigInt(insn.imm);
+  }
+
+  private wideLoad(insn: Instruction, pc: number): number {
+    const map = this.mapAt.get(pc);
+    const high = BigInt((this.program.instructions[pc + 1]?.imm ?? 0) >>> 0);
+    this.regs[insn.dst] = map !== undefined ? { map } : (high << 32n) | BigInt(insn.imm >>> 0);
+    return pc + 2;
+  }
+
+  private alu(insn: Instruction, bits: 32 | 64): void {
+    const op = insn.code & 0xf0;
+    const dst = this.regs[insn.dst] as Value;
+    const src = this.source(insn);
+    if (op === AluOp.END) {
+      const value = BigInt.asUintN(insn.imm, scalar(dst, 'endian operand'));
+      this.regs[insn.dst] = (insn.code & Source.X) !== 0 ? swap(value, insn.imm) : value; // little-endian host
+    } else if (bits === 64 && op === AluOp.MOV && isPointer(src)) {
+      this.regs[insn.dst] = src;
+    } else if (bits === 64 && isPointer(dst) && (op === AluOp.ADD || op === AluOp.SUB)) {
+      const delta = Number(signed64(scalar(src, 'pointer offset')));
+      this.regs[insn.dst] = { region: dst.region, offset: dst.offset + (op === AluOp.ADD ? delta : -delta) };
+    } else {
+      // An immediate is sign-extended to 64 bits; 32-bit operations then use its low half.
+      const b = (insn.code & Source.X) === 0 ? BigInt.asUintN(64, BigInt(insn.imm)) : scalar(src, 'operand');
+      this.regs[insn.dst] = aluOp(op, op === AluOp.MOV ? 0n : scalar(dst, 'ALU destination'), b, bits);
+    }
+  }
+
+  private ctxLoad(offset: number): Value {
+    const { hook, ifindex } = this.input;
+    const packet = hook === 'xdp' ? XdpMd : SkBuff;
+    if (offset === packet.data) return { region: this.frame, offset: 0 };
+    if (offset === packet.dataEnd) return { region: this.frame, offset: this.frame.length };
+    if (hook === 'tc' && offset === SkBuff.len) return BigInt(this.frame.length);
+    if (hook === 'tc' && offset === SkBuff.vlanPresent) return 0n;
+    if (hook === 'tc' && offset === SkBuff.ifindex) return BigInt(ifindex ?? 1);
     throw new Error(`context field at ${offset} not modelled`);
-  };
+  }
 
-  const call = (id: number): Value => {
+  private call(id: number): Value {
+    const arg = (r: number): Value => this.regs[r] as Value;
     switch (id) {
       case Helper.mapLookupElem: {
-        const ref = regs[1] as { map?: string };
-        const map = ref.map === undefined ? undefined : input.maps[ref.map];
+        const ref = arg(1) as { map?: string };
+        const map = ref.map === undefined ? undefined : this.input.maps[ref.map];
         if (map === undefined) throw new Error('bpf_map_lookup_elem without a map in r1');
-        const key = bytesAt(regs[2] as Value, map.keySize);
-        const value = lookup(map, key);
+        const value = lookup(map, bytesAt(arg(2), map.keySize));
         return value === undefined ? 0n : { region: value, offset: 0 };
       }
-      case Helper.csumDiff:
-        return csumDiff(bytesAt(regs[1] as Value, Number(scalar(regs[2] as Value, 'r2'))), bytesAt(regs[3] as Value, Number(scalar(regs[4] as Value, 'r4'))), scalar(regs[5] as Value, 'r5'));
+      case Helper.csumDiff: {
+        const from = bytesAt(arg(1), Number(scalar(arg(2), 'r2')));
+        return csumDiff(from, bytesAt(arg(3), Number(scalar(arg(4), 'r4'))), scalar(arg(5), 'r5'));
+      }
       case Helper.redirect:
-        redirectedTo = Number(scalar(regs[1] as Value, 'r1'));
+        this.redirectedTo = Number(scalar(arg(1), 'r1'));
         return BigInt(TcAction.REDIRECT);
       default:
         throw new Error(`helper ${id} not modelled`);
     }
-  };
-
-  for (let pc = 0, steps = 0; ; pc++, steps++) {
-    if (steps > MAX_STEPS) throw new Error('too many steps');
-    const insn = insns[pc] as Instruction | undefined;
-    if (insn === undefined) throw new Error(`fell off the program at ${pc}`);
-    const cls = insn.code & 0x07;
-    const src = (insn.code & Source.X) !== 0 ? (regs[insn.src] as Value) : BigInt(insn.imm);
-    if (insn.code === Opcode.LDDW) {
-      const map = mapAt.get(pc);
-      regs[insn.dst] = map !== undefined ? { map } : ((BigInt((insns[pc + 1]?.imm ?? 0) >>> 0) << 32n) | BigInt(insn.imm >>> 0));
-      pc++;
-    } else if (cls === InsnClass.ALU64 || cls === InsnClass.ALU) {
-      const op = insn.code & 0xf0;
-      const dst = regs[insn.dst] as Value;
-      if (op === AluOp.END) {
-        regs[insn.dst] = BigInt.asUintN(insn.imm, scalar(dst, 'endian operand')); // little-endian host: to-le truncates
-        if ((insn.code & Source.X) !== 0) throw new Error('to-be swaps not modelled');
-      } else if (cls === InsnClass.ALU64 && op === AluOp.MOV && isPointer(src)) {
-        regs[insn.dst] = src;
-      } else if (cls === InsnClass.ALU64 && isPointer(dst) && (op === AluOp.ADD || op === AluOp.SUB)) {
-        const delta = Number(signed64(scalar(src, 'pointer offset')));
-        regs[insn.dst] = { region: dst.region, offset: dst.offset + (op === AluOp.ADD ? delta : -delta) };
-      } else {
-        const b = typeof src === 'bigint' && (insn.code & Source.X) === 0 ? BigInt.asUintN(64, BigInt.asIntN(32, src)) : scalar(src, 'operand');
-        regs[insn.dst] = aluOp(op, op === AluOp.MOV ? 0n : scalar(dst, 'ALU destination'), b, cls === InsnClass.ALU64 ? 64 : 32);
-      }
-    } else if (cls === InsnClass.LDX) {
-      const base = regs[insn.src] as Value;
-      const size = SIZE_BYTES[sizeName(insn.code)];
-      regs[insn.dst] = isPointer(base) && base.region === ctx ? ctxLoad(base.offset + insn.off) : read(at(base, insn.off), size);
-    } else if (cls === InsnClass.ST || cls === InsnClass.STX) {
-      if ((insn.code & 0xe0) !== Mode.MEM) throw new Error('atomic stores not modelled');
-      const value = cls === InsnClass.ST ? BigInt.asUintN(64, BigInt(insn.imm)) : scalar(regs[insn.src] as Value, 'stored value');
-      write(at(regs[insn.dst] as Value, insn.off), SIZE_BYTES[sizeName(insn.code)], value);
-    } else if (insn.code === Opcode.CALL) {
-      regs[0] = call(insn.imm);
-      for (let r = 1; r <= 5; r++) regs[r] = 0n;
-    } else if (insn.code === Opcode.EXIT) {
-      const retval = Number(BigInt.asIntN(32, scalar(regs[0] as Value, 'r0')));
-      return { retval, frame, steps, ...(redirectedTo === undefined ? {} : { redirectedTo }) };
-    } else if (cls === InsnClass.JMP || cls === InsnClass.JMP32) {
-      const op = insn.code & 0xf0;
-      if (op === JmpOp.JA || condition(op, regs[insn.dst] as Value, src, cls === InsnClass.JMP ? 64 : 32)) pc += insn.off;
-    } else {
-      throw new Error(`opcode 0x${insn.code.toString(16)} not supported`);
-    }
   }
+}
+
+/** Runs `program` on a copy of `input.frame`. */
+export function runEbpf(program: AssembledProgram, input: VmInput): VmResult {
+  const machine = new Machine(program, input);
+  for (let pc = 0, steps = 1; steps <= MAX_STEPS; steps++) {
+    const outcome = machine.step(pc);
+    if ('retval' in outcome) {
+      const { redirectedTo } = machine;
+      return { retval: outcome.retval, frame: machine.frame, steps, ...(redirectedTo === undefined ? {} : { redirectedTo }) };
+    }
+    pc = outcome.next;
+  }
+  throw new Error('too many steps');
 }
 
 function at(base: Value, off: number): Pointer {
