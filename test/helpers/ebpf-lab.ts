@@ -14,6 +14,7 @@ import { sleep } from '../../src/lab/wait';
 import { ANSWERER, ASKER, TARGET } from './ebpf-frames';
 
 const PEER = join(__dirname, '..', 'integration', 'ebpf-peer.js');
+const SEND_FRAMES = join(__dirname, 'send-frames.js');
 
 /** One JSON line from a peer. */
 export type PeerEvent = { event: string } & Record<string, unknown>;
@@ -126,6 +127,11 @@ export class EbpfLab {
       if (entry?.mac !== undefined || Date.now() > deadline) return entry;
       await sleep(50);
     }
+  }
+
+  /** Sends whole Ethernet frames, in order, out of the lan side's la0 (a packet socket, no kernel checks). */
+  async sendFrames(frames: readonly Uint8Array[]): Promise<void> {
+    await run('ip', ['netns', 'exec', this.lan, process.execPath, SEND_FRAMES, 'la0', ...frames.map((f) => Buffer.from(f).toString('hex'))]);
   }
 
   /** `ip -d -j link show` of hb0: the XDP program ids attached (native "xdp" or generic "xdpgeneric"). */

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { linkExists } from '../../src/io/bpf-link';
 import { nativeBpf } from '../../src/io/native';
-import { ANSWERER, TARGET } from '../helpers/ebpf-frames';
+import { ANSWERER, TARGET, solicitationFor } from '../helpers/ebpf-frames';
 import { EbpfLab } from '../helpers/ebpf-lab';
 
 const skip = process.getuid?.() === 0 ? false : 'needs root: creates network namespaces and attaches eBPF programs';
@@ -87,7 +87,7 @@ describe('generated NS program attached to a veth', { skip }, () => {
     await peer.kill();
   });
 
-  it('counting only: every NS for the target is counted and still reaches the host kernel', async () => {
+  it('counting only (XDP native): NS from the lan kernel are counted and none is answered', async () => {
     const { peer } = await lab.peer(lab.host, answering('xdp', { answer: false, xdpMode: 'native' }));
     const entry = await lab.resolveTarget(1200);
     assert.equal(entry?.mac, undefined, 'nobody answers');
@@ -95,6 +95,23 @@ describe('generated NS program attached to a veth', { skip }, () => {
     assert.ok((counters.matched as number) >= 1 && counters.answered === 0, JSON.stringify(counters));
     await peer.kill();
   });
+
+  for (const hook of ['xdp', 'tc'] as const) {
+    it(`counting only (${hook === 'xdp' ? 'XDP native' : 'tcx'}): raw frames from the lan are counted exactly when they match`, async () => {
+      const { peer } = await lab.peer(lab.host, answering(hook, { answer: false, ...(hook === 'xdp' ? { xdpMode: 'native' } : {}) }));
+      const valid = solicitationFor(TARGET);
+      const hopLimit64 = solicitationFor(TARGET, { hopLimit: 64 });
+      const otherTarget = solicitationFor('2001:db8::3');
+      await lab.sendFrames([valid, hopLimit64, otherTarget, valid]);
+      let counters = await peer.ask('counters');
+      for (let i = 0; i < 20 && counters.matched !== 2; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        counters = await peer.ask('counters');
+      }
+      assert.deepEqual(counters, { event: 'counters', matched: 2, answered: 0, deferred: 0 });
+      await peer.kill();
+    });
+  }
 
   it('a second XDP link is refused with EBUSY and the first keeps answering', async () => {
     const { peer: first, attached } = await lab.peer(lab.host, answering('xdp', { xdpMode: 'generic' }));
