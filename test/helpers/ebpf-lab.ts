@@ -116,17 +116,22 @@ export class EbpfLab {
 
   /**
    * Makes the lan kernel resolve the target (one ping starts address resolution: its own NS)
-   * and returns its neighbour entry after up to `waitMs`: a MAC only if an NA arrived.
+   * and returns its neighbour entry: a MAC only if an NA arrived. Tries `attempts` times, each
+   * waiting up to `waitMs`, so a busy machine does not fail a test that expects an answer.
    */
-  async resolveTarget(waitMs = 1500): Promise<NeighbourEntry | undefined> {
-    await flushNeighbours(this.lan, 'la0');
-    await run('ip', ['netns', 'exec', this.lan, 'ping', '-6', '-c1', '-W1', TARGET], { okExitCodes: [0, 1] });
-    const deadline = Date.now() + waitMs;
-    for (;;) {
-      const entry = await neighbourEntry(this.lan, TARGET, 'la0');
-      if (entry?.mac !== undefined || Date.now() > deadline) return entry;
-      await sleep(50);
+  async resolveTarget({ attempts = 3, waitMs = 1500 } = {}): Promise<NeighbourEntry | undefined> {
+    let entry: NeighbourEntry | undefined;
+    for (let attempt = 0; attempt < attempts && entry?.mac === undefined; attempt++) {
+      await flushNeighbours(this.lan, 'la0');
+      await run('ip', ['netns', 'exec', this.lan, 'ping', '-6', '-c1', '-W1', TARGET], { okExitCodes: [0, 1] });
+      const deadline = Date.now() + waitMs;
+      for (;;) {
+        entry = await neighbourEntry(this.lan, TARGET, 'la0');
+        if (entry?.mac !== undefined || Date.now() > deadline) break;
+        await sleep(50);
+      }
     }
+    return entry;
   }
 
   /** Sends whole Ethernet frames, in order, out of the lan side's la0 (a packet socket, no kernel checks). */
@@ -147,6 +152,11 @@ export class EbpfLab {
     const chain = await peer.next('tcx');
     await peer.exited;
     return chain.programIds as number[];
+  }
+
+  /** Kills every peer still running (so a failed test leaves nothing attached for the next). */
+  async stopPeers(): Promise<void> {
+    await Promise.all([...this.peers].map((peer) => peer.kill('SIGKILL')));
   }
 
   /** Kills every peer still running and deletes both namespaces. */

@@ -6,7 +6,7 @@
  * detaches, and a killed process leaves nothing attached. Root only.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
 import { linkExists } from '../../src/io/bpf-link';
 import { nativeBpf } from '../../src/io/native';
 import { ANSWERER, TARGET, solicitationFor } from '../helpers/ebpf-frames';
@@ -47,12 +47,13 @@ describe('generated NS program attached to a veth', { skip }, () => {
   before(async () => {
     lab = await EbpfLab.create('a');
   });
+  afterEach(async () => lab?.stopPeers());
   after(async () => lab?.destroy());
 
   it('XDP native on hb0 alone: XDP_TX frames are dropped, because the peer veth runs no XDP (no NAPI ring)', async () => {
     const { peer } = await lab.peer(lab.host, answering('xdp', { xdpMode: 'native' }));
     assert.equal((await lab.hostXdp()).mode, 1, 'attached in native (driver) mode');
-    const entry = await lab.resolveTarget(1200);
+    const entry = await lab.resolveTarget({ attempts: 1, waitMs: 1200 });
     const counters = await peer.ask('counters');
     assert.ok((counters.answered as number) >= 1, `the program answered: ${JSON.stringify(counters)}`);
     assert.equal(entry?.mac, undefined, 'but no NA reached the lan side');
@@ -89,7 +90,7 @@ describe('generated NS program attached to a veth', { skip }, () => {
 
   it('counting only (XDP native): NS from the lan kernel are counted and none is answered', async () => {
     const { peer } = await lab.peer(lab.host, answering('xdp', { answer: false, xdpMode: 'native' }));
-    const entry = await lab.resolveTarget(1200);
+    const entry = await lab.resolveTarget({ attempts: 1, waitMs: 1200 });
     assert.equal(entry?.mac, undefined, 'nobody answers');
     const counters = await peer.ask('counters');
     assert.ok((counters.matched as number) >= 1 && counters.answered === 0, JSON.stringify(counters));
@@ -143,7 +144,7 @@ describe('generated NS program attached to a veth', { skip }, () => {
     await peer.ask('detach', 'detached');
     assert.deepEqual(await lab.hostXdp(), {}, 'ip link shows no XDP program');
     assert.equal(linkExists(attached.linkId as number), false, 'the link is gone');
-    assert.equal((await lab.resolveTarget(1200))?.mac, undefined, 'nobody answers any more');
+    assert.equal((await lab.resolveTarget({ attempts: 1, waitMs: 1200 }))?.mac, undefined, 'nobody answers any more');
     await peer.kill();
   });
 
