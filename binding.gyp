@@ -4,6 +4,8 @@
       "target_name": "ndp_native",
       "sources": [
         "native/addon.cc",
+        "native/bpf_link.cc",
+        "native/bpf_syscall.cc",
         "native/fd_watch.cc",
         "native/netlink_socket.cc",
         "native/packet_send.cc",

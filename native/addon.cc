@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "bpf_syscall.h"
 #include "netlink_socket.h"
 #include "packet_socket.h"
 #include "tx_timestamps.h"
@@ -47,6 +48,20 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
               Napi::Function::New<ndp::SetReceiveBuffer>(env, "setReceiveBuffer"));
   exports.Set("readTxTimestamps",
               Napi::Function::New<ndp::ReadTxTimestamps>(env, "readTxTimestamps"));
+  exports.Set("bpfMapCreate", Napi::Function::New<ndp::BpfMapCreate>(env, "bpfMapCreate"));
+  exports.Set("bpfMapUpdate", Napi::Function::New<ndp::BpfMapUpdate>(env, "bpfMapUpdate"));
+  exports.Set("bpfMapLookup", Napi::Function::New<ndp::BpfMapLookup>(env, "bpfMapLookup"));
+  exports.Set("bpfMapDelete", Napi::Function::New<ndp::BpfMapDelete>(env, "bpfMapDelete"));
+  exports.Set("bpfMapNextKey", Napi::Function::New<ndp::BpfMapNextKey>(env, "bpfMapNextKey"));
+  exports.Set("bpfProgLoad", Napi::Function::New<ndp::BpfProgLoad>(env, "bpfProgLoad"));
+  exports.Set("bpfProgTestRun", Napi::Function::New<ndp::BpfProgTestRun>(env, "bpfProgTestRun"));
+  exports.Set("bpfLinkCreate", Napi::Function::New<ndp::BpfLinkCreate>(env, "bpfLinkCreate"));
+  exports.Set("bpfLinkDetach", Napi::Function::New<ndp::BpfLinkDetach>(env, "bpfLinkDetach"));
+  exports.Set("bpfObjGetInfo", Napi::Function::New<ndp::BpfObjGetInfo>(env, "bpfObjGetInfo"));
+  exports.Set("bpfProgQuery", Napi::Function::New<ndp::BpfProgQuery>(env, "bpfProgQuery"));
+  exports.Set("bpfGetNextId", Napi::Function::New<ndp::BpfGetNextId>(env, "bpfGetNextId"));
+  exports.Set("bpfGetFdById", Napi::Function::New<ndp::BpfGetFdById>(env, "bpfGetFdById"));
+  exports.Set("bpfClose", Napi::Function::New<ndp::BpfClose>(env, "bpfClose"));
   return exports;
 }
 

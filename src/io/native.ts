@@ -122,6 +122,20 @@ interface NativeBinding {
   enableTxTimestamps(fd: number): void;
   setReceiveBuffer(fd: number, bytes: number): void;
   readTxTimestamps(fd: number, out: Uint32Array): number;
+  bpfMapCreate(options: BpfMapCreateOptions): number;
+  bpfMapUpdate(fd: number, key: Uint8Array, value: Uint8Array, flags: number): void;
+  bpfMapLookup(fd: number, key: Uint8Array, valueOut: Uint8Array): boolean;
+  bpfMapDelete(fd: number, key: Uint8Array): boolean;
+  bpfMapNextKey(fd: number, key: Uint8Array | null, nextKeyOut: Uint8Array): boolean;
+  bpfProgLoad(options: BpfProgLoadOptions): number;
+  bpfProgTestRun(fd: number, options: BpfTestRunOptions): BpfTestRunResult;
+  bpfLinkCreate(options: BpfLinkCreateOptions): number;
+  bpfLinkDetach(fd: number): void;
+  bpfObjGetInfo(fd: number, infoOut: Uint8Array): number;
+  bpfProgQuery(ifindex: number, attachType: number, progIdsOut?: Uint32Array, linkIdsOut?: Uint32Array): { count: number; revision: number };
+  bpfGetNextId(kind: BpfObjectKind, startId: number): number;
+  bpfGetFdById(kind: BpfObjectKind, id: number): number;
+  bpfClose(fd: number): void;
 }
 
 let cached: NativeBinding | undefined;
@@ -296,4 +310,85 @@ export function isNativeError(value: unknown): value is Error & NativeError {
     typeof (value as Partial<NativeError>).errno === 'number' &&
     typeof (value as Partial<NativeError>).syscall === 'string'
   );
+}
+
+/** BPF_MAP_CREATE parameters (the kernel's enum bpf_map_type values and map flags). */
+export interface BpfMapCreateOptions {
+  type: number;
+  keySize: number;
+  valueSize: number;
+  maxEntries: number;
+  flags?: number;
+  /** Shown by bpftool; cut to 15 bytes. */
+  name?: string;
+}
+
+/** BPF_PROG_LOAD parameters. `log` is a JS-owned buffer the verifier writes its log into. */
+export interface BpfProgLoadOptions {
+  type: number;
+  /** struct bpf_insn[] as bytes, 8 per slot. */
+  instructions: Uint8Array;
+  license: string;
+  name?: string;
+  expectedAttachType?: number;
+  /** BPF_F_* program flags. */
+  flags?: number;
+  /** 1 (default when `log` is given) for the verifier's trace, 2 for more, 4 for statistics only. */
+  logLevel?: number;
+  log?: Uint8Array;
+}
+
+/** BPF_PROG_TEST_RUN input: one frame (or ctx) run `repeat` times. */
+export interface BpfTestRunOptions {
+  dataIn: Uint8Array;
+  dataOut?: Uint8Array;
+  repeat?: number;
+  flags?: number;
+  ctxIn?: Uint8Array;
+  ctxOut?: Uint8Array;
+}
+
+/** BPF_PROG_TEST_RUN output: the program's return value and the mean run time in ns. */
+export interface BpfTestRunResult {
+  retval: number;
+  duration: number;
+  dataSizeOut: number;
+  ctxSizeOut: number;
+}
+
+/** BPF_LINK_CREATE parameters; relativeFd and expectedRevision are the tcx (mprog) fields. */
+export interface BpfLinkCreateOptions {
+  progFd: number;
+  ifindex: number;
+  attachType: number;
+  flags?: number;
+  relativeFd?: number;
+  expectedRevision?: number;
+}
+
+/** Object kinds for id enumeration: 0 program, 1 map, 2 link. */
+export type BpfObjectKind = 0 | 1 | 2;
+
+/** The addon's raw bpf(2) functions, for src/io/bpf.ts; they throw Errors with code, errno, syscall 'bpf' and command. */
+export type NativeBpf = Pick<
+  NativeBinding,
+  | 'bpfMapCreate'
+  | 'bpfMapUpdate'
+  | 'bpfMapLookup'
+  | 'bpfMapDelete'
+  | 'bpfMapNextKey'
+  | 'bpfProgLoad'
+  | 'bpfProgTestRun'
+  | 'bpfLinkCreate'
+  | 'bpfLinkDetach'
+  | 'bpfObjGetInfo'
+  | 'bpfProgQuery'
+  | 'bpfGetNextId'
+  | 'bpfGetFdById'
+  | 'bpfClose'
+>;
+
+/** The addon's bpf(2) functions (loading the addon on first use). */
+export function nativeBpf(): NativeBpf {
+  return binding();
 }

@@ -1,0 +1,66 @@
+/**
+ * Frames for the in-kernel fast path tests, all in the captured fixtures' world
+ * (test/fixtures/captured.ts): host a (2001:db8::1, 02:00:00:00:00:0a) asks for
+ * 2001:db8::2, which host b (02:00:00:00:00:0b) answers for.
+ */
+import { multicastMac, parseIpv6, parseMac, solicitedNodeAddress } from '../../src/wire/address';
+import { encodeFastPathConfig, fastPathMaps } from '../../src/wire/ebpf/fast-path-layout';
+import { encodeSolicitationFrame, type SolicitationFrameFields } from '../../src/wire/frame';
+import { NdOptionType, type NdOption } from '../../src/wire/nd-options';
+import * as captured from '../fixtures/captured';
+import { hex } from '../fixtures/hex';
+import type { VmMap } from './ebpf-vm';
+import { patched } from './solicitations';
+
+/** The asking host. */
+export const ASKER = { mac: '02:00:00:00:00:0a', address: '2001:db8::1' } as const;
+/** The answering host (the uplink the fast path runs on). */
+export const ANSWERER = { mac: '02:00:00:00:00:0b' } as const;
+/** The address answered for. */
+export const TARGET = '2001:db8::2';
+
+/** A multicast NS from ASKER for `target` with an SLLA, as Linux sends it; `overrides` replace whole fields. */
+export function solicitationFor(target: string = TARGET, overrides: Partial<SolicitationFrameFields> = {}, options?: NdOption[]): Uint8Array {
+  const mac = parseMac(ASKER.mac);
+  const group = solicitedNodeAddress(parseIpv6(target));
+  return encodeSolicitationFrame({
+    ethernetDestination: multicastMac(group),
+    ethernetSource: mac,
+    ipv6Source: parseIpv6(ASKER.address),
+    ipv6Destination: group,
+    hopLimit: 255,
+    solicitation: { target: parseIpv6(target), options: options ?? [{ type: NdOptionType.SourceLinkLayerAddress, linkLayerAddress: mac }] },
+    ...overrides,
+  });
+}
+
+/** What the program should do with a frame: answer it, leave it to userspace after matching, or ignore it. */
+export type FastPathOutcome = 'answer' | 'defer' | 'ignore';
+
+const NS = hex(captured.NS_MULTICAST);
+
+/** Frames and what the answering program does with each (the counting program matches the same ones). */
+export const FAST_PATH_CASES: readonly (readonly [name: string, frame: Uint8Array, outcome: FastPathOutcome])[] = [
+  ['multicast NS with SLLA (captured)', NS, 'answer'],
+  ['unicast NUD probe from a link-local source (captured)', hex(captured.NS_UNICAST_NUD), 'answer'],
+  ['DAD probe with nonce (captured): its NA goes to ff02::1 with S=0', hex(captured.NS_DAD_WITH_NONCE), 'defer'],
+  ['NS with a bad checksum', patched(NS, 57, 0x00, false), 'defer'],
+  ['NS without options (24 bytes)', solicitationFor(TARGET, {}, []), 'defer'],
+  ['NS from our own MAC', solicitationFor(TARGET, { ethernetSource: parseMac(ANSWERER.mac) }), 'defer'],
+  ['NS for a target not in the map', solicitationFor('2001:db8::3'), 'ignore'],
+  ['NS with hop limit 64 (RFC 4861 §7.1.1)', patched(NS, 21, 64, false), 'ignore'],
+  ['NS with code 1', patched(NS, 55, 1, true), 'ignore'],
+  ['NA (captured)', hex(captured.NA_SOLICITED_OVERRIDE), 'ignore'],
+  ['echo request (captured)', hex(captured.ECHO_REQUEST), 'ignore'],
+  ['truncated NS (ends inside the target)', NS.subarray(0, 70), 'ignore'],
+];
+
+/** The fast path's maps for the eBPF VM, filled as the loader fills them: TARGET, our MAC, O set. */
+export function vmMaps(): Record<string, VmMap> {
+  const specs = fastPathMaps();
+  return {
+    targets: { ...specs.targets, entries: new Map([[Buffer.from(parseIpv6(TARGET)).toString('hex'), new Uint8Array(4)]]) },
+    config: { ...specs.config, arrayEntries: 1, entries: new Map([['0', encodeFastPathConfig({ mac: parseMac(ANSWERER.mac), router: false, override: true })]]) },
+    counters: { ...specs.counters, arrayEntries: specs.counters.maxEntries, entries: new Map() },
+  };
+}
