@@ -10,8 +10,8 @@ export type JsonLogRecord = Record<string, unknown> & { msg?: string; level?: nu
 export class LoggedProcess {
   readonly logs: JsonLogRecord[] = [];
   stderr = '';
-  private readonly child: ChildProcess;
-  private readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  protected readonly child: ChildProcess;
+  protected readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private waiters: { test: (r: JsonLogRecord) => boolean; resolve: (r: JsonLogRecord) => void }[] = [];
   private partial = '';
 
@@ -38,7 +38,7 @@ export class LoggedProcess {
   }
 
   /** The first record (past or future) matching `test`; rejects after `timeoutMs` or when the command exits. */
-  waitForLog(test: (r: JsonLogRecord) => boolean, timeoutMs: number, description: string): Promise<JsonLogRecord> {
+  waitForLog(test: (r: JsonLogRecord) => boolean, timeoutMs = 5000, description = 'log line'): Promise<JsonLogRecord> {
     const seen = this.logs.find(test);
     if (seen !== undefined) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
@@ -53,14 +53,27 @@ export class LoggedProcess {
     return this.child.pid ?? -1;
   }
 
-  /** Send `signal` and resolve with the exit code. */
-  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+  /** Send `signal` and resolve with the exit code and how long the exit took. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<{ code: number | null; ms: number }> {
+    const begin = process.hrtime.bigint();
+    // `ip netns exec` and the launcher exec in place, so the signal reaches the process itself.
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
-    return (await this.exited).code;
+    const { code } = await this.exited;
+    return { code, ms: Number(process.hrtime.bigint() - begin) / 1e6 };
+  }
+
+  /** Send a signal without waiting (e.g. SIGHUP to reload). */
+  signal(signal: NodeJS.Signals): void {
+    this.child.kill(signal);
   }
 
   /** SIGKILL without waiting (cleanup after a failed test). */
   kill(): void {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+  }
+
+  /** Exit status, once exited. */
+  wait(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    return this.exited;
   }
 }

@@ -111,7 +111,7 @@ describe('the npm package: packed, installed without a compiler, run', { timeout
       const ms = await pingUntil(lab!.lan.ns, lab!.container.address, 5000);
       assert.notEqual(ms, undefined, `LAN ping to ${lab!.container.address} through the installed responder`);
       process.stdout.write(`# LAN reached ${lab!.container.address} ${ms} ms after the neighbour flush, via ${command}\n`);
-      assert.equal(await daemon.stop('SIGTERM'), 0);
+      assert.equal((await daemon.stop('SIGTERM')).code, 0);
       // Default flags: the info-level 'stopped' line carries the counters.
       const stopped = daemon.logs.find((r) => r.msg === 'stopped');
       assert.ok(Number(stopped?.advertised) >= 1, `answered by the installed responder: ${JSON.stringify(stopped)}`);
