@@ -3,10 +3,12 @@
 // Runs every compiled *.test.js under dist/test with node's test runner.
 // Files are listed explicitly: node's default pattern would also run helpers under test/.
 // Integration tests create network namespaces and run one at a time; without root they skip
-// themselves and say so.
+// themselves and say so. As root, a preflight (test-preflight.js) first checks that the
+// programs the selected integration tests start are installed.
 const { spawnSync } = require('node:child_process');
 const { existsSync, readdirSync, statSync } = require('node:fs');
 const { join, relative } = require('node:path');
+const { preflight } = require('./test-preflight');
 
 function find(dir) {
   let out = [];
@@ -26,6 +28,11 @@ let files = find(root);
 if (only.length > 0) files = files.filter((f) => only.some((o) => f.includes(o)));
 if (process.getuid && process.getuid() !== 0) {
   process.stdout.write('note: not root, so the network-namespace integration tests will be skipped (run: sudo npm test)\n');
+} else {
+  // As root the integration tests run for real: every program they start must be installed.
+  const { errors, notes } = preflight(files);
+  for (const line of [...notes, ...errors]) process.stderr.write(`${line}\n`);
+  if (errors.length > 0) process.exit(3);
 }
 const result = spawnSync(
   process.execPath,

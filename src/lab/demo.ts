@@ -1,133 +1,251 @@
+/**
+ * `ndp-responder demo`: the newcomer's tour, in throwaway network namespaces. Needs only this
+ * package, node, `ip` (iproute2) and `sysctl` (procps): the LAN host's own kernel resolves the
+ * container (a UDP echo is its first packet), the project's own packet socket captures the NS
+ * and the NA at the two ends of the LAN wire, and the shipped `bench` measures the latency.
+ */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { startCapture } from './capture';
-import { ND_CAPTURE_FILTER, summarizeNd, type NdSummary } from './nd-summary';
-import { ping } from './ping';
-import { flushNeighbours } from './neighbours';
-import { runNdisc6 } from './ndisc';
+import { runInNamespace } from './exec';
+import { startNdCapture, type CapturedFrame, type NdCapture } from './nd-capture';
+import { summarizeNd, type NdSummary } from './nd-summary';
+import { flushNeighbours, neighbourEntry, type NeighbourEntry } from './neighbours';
+import { DEMO_TOOLS, missingTools } from './tools';
 import { createScenario, destroyAllScenarios, type Scenario } from './topology';
+import { echoOnce, startEchoServer, type EchoResult, type EchoServer } from './udp-echo';
+import { sleep } from './wait';
+import type { BenchResult } from '../loadgen/report';
 import { UserError, ExitCode } from '../model/errors';
 
 const CLI = join(__dirname, '..', '..', '..', 'bin', 'ndp-responder.js');
+/** The UDP echo port (RFC 862) the container serves. */
+const ECHO_PORT = 7;
+/** How long the LAN host waits for the echo. */
+const ECHO_TIMEOUT_MS = 1000;
+/** The kernel gives up after 3 NS, 1 s apart (mcast_solicit, retrans_time_ms): wait a little longer. */
+const RESOLUTION_BOUND_MS = 4000;
+/** Solicitations `bench` sends, one every 50 ms: within the responder's per-flow limit (10/s, burst 20). */
+const BENCH_COUNT = 20;
+const BENCH_RATE = 20;
+/** How long a failure waits for the signal that may have caused it. */
+const INTERRUPT_GRACE_MS = 200;
 
-function say(line = ''): void {
-  process.stdout.write(`${line}\n`);
+/** One first packet from the LAN host to the container, as the LAN saw it. */
+interface Attempt {
+  readonly echo: EchoResult;
+  /** The LAN kernel's neighbour entry for the container once resolution is over. */
+  readonly entry: NeighbourEntry | undefined;
+  /** The NS for the container that reached the Docker host's eth0, and the NA that reached lan0. */
+  readonly frames: readonly WireFrame[];
 }
 
-/** Start the real responder in the host namespace, exactly as a user would run it. */
-function startResponder(lab: Scenario, args: string[]): Promise<ChildProcess> {
-  const child = spawn('ip', ['netns', 'exec', lab.namespaces.host, process.execPath, CLI, 'run', ...args, '--log-format', 'json'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-  return new Promise((resolve, reject) => {
-    let buffer = '';
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      buffer += chunk;
-      for (let i = buffer.indexOf('\n'); i >= 0; i = buffer.indexOf('\n')) {
-        const line = buffer.slice(0, i);
-        buffer = buffer.slice(i + 1);
-        try {
-          const record = JSON.parse(line) as { msg?: string; target?: string; route?: string };
-          if (record.msg === 'route gained, answering') {
-            say(`   responder: answering for ${record.target} (routed via ${record.route})`);
+/** A captured NS or NA, decoded. */
+interface WireFrame {
+  readonly nd: NdSummary;
+  readonly frame: CapturedFrame;
+}
+
+/** The tour and everything it must tear down, whichever way it ends. */
+class Demo {
+  private responder: ChildProcess | undefined;
+  private echoServer: EchoServer | undefined;
+  private interrupted = false;
+
+  /** Nothing is printed after an interrupt but the teardown. */
+  say(line = ''): void {
+    if (!this.interrupted) process.stdout.write(`${line}\n`);
+  }
+
+  /** Ctrl-C or SIGTERM: tear down, then exit 130, whatever the tour was doing. */
+  readonly onSignal = (): void => {
+    if (this.interrupted) return;
+    this.say('\ninterrupted: tearing down the namespaces');
+    this.interrupted = true;
+    void this.cleanup().finally(() => process.exit(130));
+  };
+
+  /** True once a signal has started the teardown. */
+  get wasInterrupted(): boolean {
+    return this.interrupted;
+  }
+
+  /** Stop the responder and the echo server, delete every namespace; idempotent. */
+  async cleanup(): Promise<void> {
+    this.responder?.kill('SIGTERM');
+    await this.echoServer?.stop().catch(() => undefined);
+    await destroyAllScenarios();
+  }
+
+  /** Build, show the failure, start the responder, show the fix; true when it showed what it claims. */
+  async tour(): Promise<boolean> {
+    this.say('Building the scenario in throwaway network namespaces …');
+    const lab = await createScenario();
+    this.say(`   LAN host     ${lab.lan.address}/64 on ${lab.lan.ifname}            (netns ${lab.namespaces.lan})`);
+    this.say(`   Docker host  eth0 ${lab.host.uplinkAddress}/64, bridge br0 ${lab.container.gateway}/125, forwarding on, proxy_ndp off`);
+    this.say(`   container    ${lab.container.address}/125 behind br0, UDP echo on port ${ECHO_PORT}      (netns ${lab.namespaces.container})`);
+    this.echoServer = await startEchoServer(lab.container.ns, ECHO_PORT);
+    this.say();
+    const before = await this.attempt(lab, '1. Without ndp-responder');
+    const asked = before.frames.filter((f) => f.nd.kind === 'NS').length;
+    if (!before.echo.reply) this.say(`   nobody answered the LAN host's ${asked} Neighbour Solicitation(s) for the container: it thinks the address is on-link`);
+    this.say();
+    const args = ['--interface', 'eth0', '--target', lab.container.address, '--via', 'br0'];
+    this.say(`2. Starting: ndp-responder run ${args.join(' ')}   (in netns ${lab.namespaces.host})`);
+    this.responder = await this.startResponder(lab, args);
+    this.say();
+    const after = await this.attempt(lab, '3. With ndp-responder');
+    this.describeWire(after);
+    await this.benchLatency(lab);
+    const fixed = !before.echo.reply && after.echo.reply && after.entry?.state === 'REACHABLE';
+    this.say();
+    this.say(fixed ? 'The container is reachable from the LAN with kernel proxy_ndp off.' : 'Unexpected: see above.');
+    return fixed;
+  }
+
+  /** Start the real responder in the host namespace, exactly as a user would run it. */
+  private startResponder(lab: Scenario, args: string[]): Promise<ChildProcess> {
+    const child = spawn('ip', ['netns', 'exec', lab.namespaces.host, process.execPath, CLI, 'run', ...args, '--log-format', 'json'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr!.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new UserError('responder did not start within 5 s', ExitCode.Failure)), 5000);
+      let buffer = '';
+      child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+        buffer += chunk;
+        for (let i = buffer.indexOf('\n'); i >= 0; i = buffer.indexOf('\n')) {
+          const line = buffer.slice(0, i);
+          buffer = buffer.slice(i + 1);
+          const record = parseJson(line) as { msg?: string; target?: string; route?: string } | undefined;
+          if (record?.msg === 'route gained, answering') {
+            this.say(`   responder: answering for ${record.target} (routed via ${record.route})`);
+            clearTimeout(timer);
             resolve(child);
           }
-        } catch {
-          // not JSON: ignore
         }
-      }
+      });
+      child.on('error', (error) => reject(new UserError(`cannot start the responder: ${error.message}`, ExitCode.Failure)));
+      child.on('exit', (code) => reject(new UserError(`responder exited (${code}): ${stderr.trim()}`, ExitCode.Failure)));
     });
-    child.on('exit', (code) => reject(new UserError(`responder exited (${code}): ${stderr.trim()}`, ExitCode.Failure)));
-    setTimeout(() => reject(new UserError('responder did not start within 5 s', ExitCode.Failure)), 5000);
-  });
-}
+  }
 
-async function attempt(lab: Scenario, title: string): Promise<{ ok: boolean; rttMs?: number; frames: Uint8Array[]; nsAt?: bigint; naAt?: bigint }> {
-  await flushNeighbours(lab.lan.ns, lab.lan.ifname);
-  const capture = await startCapture(lab.lan.ns, lab.lan.ifname, ND_CAPTURE_FILTER);
-  const result = await ping(lab.lan.ns, lab.container.address, { count: 1, timeoutSeconds: 1 });
-  const packets = await capture.stop();
-  const ns = packets.find((p) => summarizeNd(p.data)?.kind === 'NS');
-  const na = packets.find((p) => summarizeNd(p.data)?.kind === 'NA');
-  say(`${title}: ping ${lab.container.address} from the LAN host … ${result.ok ? `reply in ${result.rttMs?.toFixed(2)} ms` : 'no reply'}`);
-  return { ok: result.ok, rttMs: result.rttMs, frames: packets.map((p) => p.data), nsAt: ns?.timestampNs, naAt: na?.timestampNs };
-}
+  /**
+   * Flush the LAN host's neighbours, send the container one UDP echo (the LAN kernel must
+   * resolve it first), and read the kernel's neighbour entry once resolution is over, with the
+   * LAN wire captured at both ends throughout.
+   */
+  private async attempt(lab: Scenario, title: string): Promise<Attempt> {
+    const address = lab.container.address;
+    await flushNeighbours(lab.lan.ns, lab.lan.ifname);
+    const captures = await captureLanWire(lab);
+    let echo: EchoResult;
+    let entry: NeighbourEntry | undefined;
+    try {
+      echo = await echoOnce(lab.lan.ns, address, ECHO_PORT, ECHO_TIMEOUT_MS);
+      this.say(`${title}: UDP echo to [${address}]:${ECHO_PORT} from the LAN host … ${echo.reply ? `reply in ${echo.rttMs!.toFixed(2)} ms` : 'no reply'}`);
+      entry = await settledEntry(lab);
+    } catch (error) {
+      await Promise.all(captures.map((c) => c.stop({ settleMs: 0 }).catch(() => undefined)));
+      throw error;
+    }
+    const captured = (await Promise.all(captures.map((c) => c.stop()))).flat();
+    const mac = entry?.mac === undefined ? '' : ` at ${entry.mac}${entry.mac === lab.host.uplinkMac ? " (the Docker host's eth0)" : ''}`;
+    this.say(`   the LAN kernel's neighbour entry for ${address}: ${entry === undefined ? 'none' : `${entry.state}${mac}`}`);
+    const frames = captured.flatMap((frame) => {
+      const nd = summarizeNd(frame.data);
+      return nd !== undefined && nd.target === address ? [{ nd, frame }] : [];
+    });
+    return { echo, entry, frames: frames.sort((a, b) => (a.frame.timestampNs < b.frame.timestampNs ? -1 : 1)) };
+  }
 
-/** Print the captured NA as decoded from the frame itself, not as the lab expects it to be. */
-function describeAdvertisement(na: NdSummary): void {
-  const flags = `R=${+na.flags.router} S=${+na.flags.solicited} O=${+na.flags.override}`;
-  const tlla = na.linkLayerAddress === undefined ? 'without a Target Link-Layer Address option' : `is-at ${na.linkLayerAddress}`;
-  say(`   NA on the LAN: ${na.target} ${tlla} (${flags})`);
-  say(`      from ${na.source} to ${na.destination}, hop limit ${na.hopLimit}, Ethernet ${na.ethernetSource} > ${na.ethernetDestination}`);
-}
-
-/** NS→NA times (µs) on the LAN wire over `rounds` fresh resolutions by ndisc6. */
-async function latencySamples(lab: Scenario, rounds: number): Promise<number[]> {
-  const capture = await startCapture(lab.lan.ns, lab.lan.ifname, ND_CAPTURE_FILTER);
-  for (let i = 0; i < rounds; i++) await runNdisc6(lab.lan.ns, lab.container.address, lab.lan.ifname);
-  const packets = await capture.stop();
-  const samples: number[] = [];
-  let asked: bigint | undefined;
-  for (const packet of packets) {
-    const nd = summarizeNd(packet.data);
-    if (nd?.kind === 'NS' && nd.target === lab.container.address) asked = packet.timestampNs;
-    if (nd?.kind === 'NA' && nd.source === lab.container.address && asked !== undefined) {
-      samples.push(Number(packet.timestampNs - asked) / 1000);
-      asked = undefined;
+  /** The captured NA, decoded from its bytes, and the NS→NA time between the kernel's two receive timestamps. */
+  private describeWire(after: Attempt): void {
+    const answer = after.frames.find((f) => f.nd.kind === 'NA');
+    if (answer === undefined) {
+      this.say('   no NA for the container reached the LAN host');
+      return;
+    }
+    const na = answer.nd;
+    const flags = `R=${+na.flags.router} S=${+na.flags.solicited} O=${+na.flags.override}`;
+    const tlla = na.linkLayerAddress === undefined ? 'without a Target Link-Layer Address option' : `is-at ${na.linkLayerAddress}`;
+    this.say(`   NA on the LAN: ${na.target} ${tlla} (${flags})`);
+    this.say(`      from ${na.source} to ${na.destination}, hop limit ${na.hopLimit}, Ethernet ${na.ethernetSource} > ${na.ethernetDestination}`);
+    const asked = after.frames.filter((f) => f.nd.kind === 'NS' && f.frame.timestampNs <= answer.frame.timestampNs).at(-1);
+    if (asked !== undefined) {
+      const micros = Number(answer.frame.timestampNs - asked.frame.timestampNs) / 1000;
+      this.say(`   NS→NA latency on the LAN wire: ${micros.toFixed(0)} µs (first answer: the NS arriving at eth0, the NA at lan0, kernel receive timestamps)`);
     }
   }
-  return samples.sort((a, b) => a - b);
+
+  /** More NS→NA times from the shipped load generator, run on the LAN host. */
+  private async benchLatency(lab: Scenario): Promise<void> {
+    const args = [CLI, 'bench', '--interface', lab.lan.ifname, '--target', lab.container.address, '--count', String(BENCH_COUNT), '--rate', String(BENCH_RATE), '--json'];
+    const { stdout } = await runInNamespace(lab.lan.ns, process.execPath, args, { timeoutMs: 15_000 });
+    const result = JSON.parse(stdout) as BenchResult;
+    const { p50, min } = result.latencyUs;
+    if (p50 === undefined || min === undefined) {
+      this.say(`   ndp-responder bench: none of ${result.sent} solicitations answered`);
+      return;
+    }
+    const missed = result.sent - result.answered;
+    this.say(`   over ${result.answered} more resolutions by ndp-responder bench: median ${p50.toFixed(0)} µs, best ${min.toFixed(0)} µs${missed > 0 ? ` (${missed} of ${result.sent} unanswered)` : ''}`);
+    this.say("   (the kernel's own proxy_ndp waits a random 0–800 ms before answering a multicast NS)");
+  }
 }
 
-/** `ndp-responder demo`: the newcomer's tour, in throwaway network namespaces. */
+/**
+ * Both ends of the LAN wire: the NS for the container arriving at the Docker host's eth0 (where
+ * the responder receives it) and the NA arriving at the LAN host's lan0, each caught with the
+ * responder's own filter. The LAN host's own NS cannot be caught on lan0: see nd-capture-peer.ts.
+ */
+function captureLanWire(lab: Scenario): Promise<NdCapture[]> {
+  const target = lab.container.address;
+  return Promise.all([
+    startNdCapture(lab.host.ns, lab.host.uplink, 'solicitations', target),
+    startNdCapture(lab.lan.ns, lab.lan.ifname, 'advertisements', target),
+  ]);
+}
+
+/** The LAN kernel's entry for the container, once it is no longer INCOMPLETE (or the bound has passed). */
+async function settledEntry(lab: Scenario): Promise<NeighbourEntry | undefined> {
+  const begin = Date.now();
+  for (;;) {
+    const entry = await neighbourEntry(lab.lan.ns, lab.container.address, lab.lan.ifname);
+    if (entry?.state !== 'INCOMPLETE' || Date.now() - begin > RESOLUTION_BOUND_MS) return entry;
+    await sleep(100);
+  }
+}
+
+function parseJson(line: string): unknown {
+  try {
+    return JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+}
+
+/** `ndp-responder demo`: check root and tools, run the tour, tear everything down on every path. */
 export async function runDemo(): Promise<void> {
   if (process.getuid?.() !== 0) throw new UserError('demo needs root to create network namespaces (try: sudo npx ndp-responder demo)', ExitCode.Environment);
-  let responder: ChildProcess | undefined;
-  const cleanup = async (): Promise<void> => {
-    responder?.kill('SIGTERM');
-    await destroyAllScenarios();
-  };
-  const onSignal = (): void => {
-    say('\ninterrupted: tearing down the namespaces');
-    void cleanup().finally(() => process.exit(130));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const missing = missingTools(DEMO_TOOLS)[0];
+  if (missing !== undefined) throw new UserError(`demo needs ${missing.name} (apt-get install ${missing.debianPackage})`, ExitCode.Environment);
+  const demo = new Demo();
+  process.on('SIGINT', demo.onSignal);
+  process.on('SIGTERM', demo.onSignal);
   try {
-    say('Building the scenario in throwaway network namespaces …');
-    const lab = await createScenario();
-    say(`   LAN host     ${lab.lan.address}/64 on ${lab.lan.ifname}            (netns ${lab.namespaces.lan})`);
-    say(`   Docker host  eth0 ${lab.host.uplinkAddress}/64, bridge br0 ${lab.container.gateway}/125, forwarding on, proxy_ndp off`);
-    say(`   container    ${lab.container.address}/125 behind br0      (netns ${lab.namespaces.container})`);
-    say();
-    const before = await attempt(lab, '1. Without ndp-responder');
-    const unanswered = before.frames.map(summarizeNd).filter((s) => s?.kind === 'NS').length;
-    if (!before.ok) say(`   nobody answered the LAN host's ${unanswered} Neighbour Solicitation(s) for the container: it thinks the address is on-link`);
-    say();
-    const args = ['--interface', 'eth0', '--target', lab.container.address, '--via', 'br0'];
-    say(`2. Starting: ndp-responder run ${args.join(' ')}   (in netns ${lab.namespaces.host})`);
-    responder = await startResponder(lab, args);
-    say();
-    const after = await attempt(lab, '3. With ndp-responder');
-    const na = after.frames.map(summarizeNd).find((s) => s?.kind === 'NA' && s.target === lab.container.address);
-    if (na !== undefined) describeAdvertisement(na);
-    if (after.nsAt !== undefined && after.naAt !== undefined) {
-      say(`   NS→NA latency on the LAN wire: ${(Number(after.naAt - after.nsAt) / 1000).toFixed(0)} µs (first answer)`);
-    }
-    const samples = await latencySamples(lab, 10);
-    if (samples.length > 0) {
-      const median = samples[Math.floor(samples.length / 2)]!;
-      say(`   over ${samples.length} more resolutions by ndisc6: median ${median.toFixed(0)} µs, best ${samples[0]!.toFixed(0)} µs`);
-      say('   (the kernel\'s own proxy_ndp waits a random 0–800 ms before answering a multicast NS)');
-    }
-    say();
-    say(after.ok && !before.ok ? 'The container is reachable from the LAN with kernel proxy_ndp off.' : 'Unexpected: see above.');
-    if (!after.ok) process.exitCode = 1;
+    if (!(await demo.tour())) process.exitCode = ExitCode.Failure;
+  } catch (error) {
+    // A terminal's Ctrl-C reaches the children too, and one may fail before our handler runs.
+    if (!demo.wasInterrupted) await sleep(INTERRUPT_GRACE_MS);
+    // After an interrupt the namespaces vanish under the tour; the signal handler exits 130.
+    if (demo.wasInterrupted) await new Promise(() => undefined);
+    throw error;
   } finally {
-    process.stdout.write('Tearing down … ');
-    await cleanup();
-    say('done.');
+    if (!demo.wasInterrupted) {
+      process.stdout.write('Tearing down … ');
+      await demo.cleanup();
+      process.stdout.write('done.\n');
+    }
   }
 }

@@ -21,12 +21,25 @@ export function servedAddresses(n: number): string[] {
   return Array.from({ length: n }, (_, i) => formatIpv6(parseIpv6(`2001:db8::d:${(i + 1).toString(16)}`)));
 }
 
+/** What {@link sendDatagrams} sent: how many, and the errors by code. */
+export interface DatagramsSent {
+  readonly sent: number;
+  readonly errors: Record<string, number>;
+}
+
+/** Send one empty UDP datagram to `port` of each of `addresses`, all at once, from namespace `ns` (send-datagrams.ts). */
+export async function sendDatagrams(ns: string, addresses: readonly string[], port: number, hopLimit: number): Promise<DatagramsSent> {
+  const input = `${addresses.join('\n')}\n`;
+  const { stdout } = await runInNamespace(ns, process.execPath, [SEND_DATAGRAMS, String(port), String(hopLimit)], { input, timeoutMs: 10_000 });
+  return JSON.parse(stdout) as DatagramsSent;
+}
+
 /** What one round of resolution came to. */
 export interface Resolution {
   readonly census: NeighbourCensus;
   /** From the first datagram to no served address left INCOMPLETE (or the bound). */
   readonly settledMs: number;
-  readonly datagrams: { readonly sent: number; readonly errors: Record<string, number> };
+  readonly datagrams: DatagramsSent;
   /** Kernel-wide neighbour-table figures before and after (the table is shared by every namespace). */
   readonly tableBefore: NdiscCacheStats;
   readonly tableAfter: NdiscCacheStats;
@@ -41,8 +54,7 @@ export interface Resolution {
 export async function resolveAll(lanNs: string, addresses: readonly string[], boundMs: number): Promise<Resolution> {
   const tableBefore = ndiscCacheStats();
   const begin = Date.now();
-  const { stdout } = await runInNamespace(lanNs, process.execPath, [SEND_DATAGRAMS, '9', '1'], { input: `${addresses.join('\n')}\n`, timeoutMs: 10_000 });
-  const datagrams = JSON.parse(stdout) as Resolution['datagrams'];
+  const datagrams = await sendDatagrams(lanNs, addresses, 9, 1);
   let census = neighbourCensus(await neighbourStates(lanNs, 'lan0'), addresses);
   while (census.incomplete > 0 && Date.now() - begin < boundMs) {
     await sleep(100);

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { run } from './exec';
 import { addNamespace, deleteNamespace, deleteNamespaceSync, ipv6Addresses, linkDetails, writeSysctls } from './netns';
-import { ping } from './ping';
+import { neighbourEntry } from './neighbours';
+import { sendDatagrams } from './resolution';
 import { waitUntil } from './wait';
 
 /** The mission's addressing plan: a LAN /64 with a Docker bridge /125 carved out of it. */
@@ -73,7 +74,7 @@ export function defaultPrefix(): string {
   }
 }
 
-/** Build the scenario in fresh namespaces and wait until the container answers the host. */
+/** Build the scenario in fresh namespaces and wait until the container answers the host (needs `ip`, `sysctl` and node only). */
 export async function createScenario(options: ScenarioOptions = {}): Promise<Scenario> {
   const prefix = options.prefix ?? defaultPrefix();
   const lanSourceCount = options.lanSources ?? 0;
@@ -153,7 +154,14 @@ async function addLanSources(lanNs: string, count: number): Promise<string[]> {
   return addresses;
 }
 
-/** Wait for the uplink's link-local address, the bridge port and a first echo reply from the container. */
+/** Neighbour states of an entry that has been resolved (STALE and the rest: resolved, not confirmed lately). */
+const RESOLVED = ['REACHABLE', 'STALE', 'DELAY', 'PROBE'];
+
+/**
+ * Wait for the uplink's link-local address, the bridge port, and the container answering the
+ * host's Neighbour Solicitation: a datagram from the host makes its kernel resolve the container,
+ * and each time that fails (3 NS unanswered) another one retries. Only `ip` and node, no ping.
+ */
 async function waitReady(ns: Namespaces, timeoutMs: number): Promise<void> {
   await waitUntil(async () => (await ipv6Addresses(ns.host, 'eth0', 'link'))[0], { timeoutMs, description: `link-local address on ${ns.host} eth0` });
   await waitUntil(async () => (await ipv6Addresses(ns.lan, 'lan0', 'link'))[0], { timeoutMs, description: `link-local address on ${ns.lan} lan0` });
@@ -161,11 +169,14 @@ async function waitReady(ns: Namespaces, timeoutMs: number): Promise<void> {
     timeoutMs,
     description: `bridge port vctr forwarding in ${ns.host}`,
   });
-  await waitUntil(async () => (await ping(ns.host, SCENARIO_ADDRESSES.container, { count: 1, timeoutSeconds: 1 })).ok, {
-    timeoutMs,
-    intervalMs: 0,
-    description: `container ${SCENARIO_ADDRESSES.container} answering ping from ${ns.host}`,
-  });
+  const container = SCENARIO_ADDRESSES.container;
+  const resolved = async (): Promise<boolean> => {
+    const entry = await neighbourEntry(ns.host, container, 'br0');
+    if (entry !== undefined && RESOLVED.includes(entry.state)) return true;
+    if (entry === undefined || entry.state === 'FAILED') await sendDatagrams(ns.host, [container], 9, 64);
+    return false;
+  };
+  await waitUntil(resolved, { timeoutMs, intervalMs: 20, description: `container ${container} answering ${ns.host}'s Neighbour Solicitation on br0` });
 }
 
 /** Read MACs and indexes, and assemble the registered Scenario. */

@@ -65,7 +65,7 @@ export function formatReport(result: BenchResult): string {
     `sent         ${result.sent} in ${result.sendSeconds.toFixed(3)} s (${result.achievedRate} NS/s; asked ${result.offeredRate === 0 ? 'max' : `${result.offeredRate}/s`}, stopped by ${result.stoppedBy})`,
     `answered     ${result.answered} (${formatPercent(result.answeredFraction)}), ${result.answeredAfterWindow} after the sending window; ${result.answersPerSecond} answers/s within it`,
     `unmatched    ${result.unmatched} NA${result.unmatched === 1 ? '' : 's'}`,
-    `latency      p50 ${formatMicroseconds(l.p50)}  p90 ${formatMicroseconds(l.p90)}  p99 ${formatMicroseconds(l.p99)}  p99.9 ${formatMicroseconds(l.p999)}  max ${formatMicroseconds(l.max)}`,
+    `latency      min ${formatMicroseconds(l.min)}  p50 ${formatMicroseconds(l.p50)}  p90 ${formatMicroseconds(l.p90)}  p99 ${formatMicroseconds(l.p99)}  p99.9 ${formatMicroseconds(l.p999)}  max ${formatMicroseconds(l.max)}`,
     `timestamps   ${timestamps}`,
   ];
   if (result.sendTimestampsMissing > 0) lines.push(`             ${result.sendTimestampsMissing} send timestamps lost, user-space time used for those`);

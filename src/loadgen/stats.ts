@@ -3,6 +3,8 @@
 /** Latency percentiles in microseconds; all undefined when nothing was measured. */
 export interface LatencySummary {
   count: number;
+  /** The best (smallest) latency. */
+  min?: number;
   p50?: number;
   p90?: number;
   p99?: number;
@@ -31,6 +33,7 @@ export function summarizeLatency(microseconds: Float64Array): LatencySummary {
   microseconds.sort();
   const summary: LatencySummary = { count: microseconds.length };
   if (microseconds.length === 0) return summary;
+  summary.min = round(microseconds[0]);
   summary.p50 = round(percentile(microseconds, 0.5));
   summary.p90 = round(percentile(microseconds, 0.9));
   summary.p99 = round(percentile(microseconds, 0.99));

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { runInNamespace } from '../../src/lab/exec';
 import type { PcapPacket } from '../../src/lab/pcap';
 import { summarizeNd } from '../../src/lab/nd-summary';
@@ -56,7 +56,11 @@ export interface RunCliOptions {
   /** SIGKILL after this long; default 10 000 ms. */
   readonly timeoutMs?: number;
   /** Called with each complete stdout line as it arrives, while the command still runs. */
-  readonly onLine?: (line: string) => void;
+  readonly onLine?: (line: string, child: ChildProcess) => void;
+  /** The command's environment; default this process's. */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Start it as the leader of its own process group, so a test can signal the group as a terminal's Ctrl-C does. */
+  readonly processGroup?: boolean;
 }
 
 /** Run the CLI to completion and return its exit code and output. */
@@ -64,14 +68,14 @@ export function runCli(args: string[], options: RunCliOptions = {}): Promise<{ c
   const [command, ...prefixArgs] = options.prefix ?? [process.execPath];
   const argv = options.prefix === undefined ? [CLI, ...args] : [...prefixArgs, process.execPath, CLI, ...args];
   return new Promise((resolve) => {
-    const child = spawn(command!, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command!, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env, detached: options.processGroup === true });
     let stdout = '';
     let stderr = '';
     let lineStart = 0;
     child.stdout.setEncoding('utf8').on('data', (c: string) => {
       stdout += c;
       for (let end = stdout.indexOf('\n', lineStart); end >= 0; end = stdout.indexOf('\n', lineStart)) {
-        options.onLine?.(stdout.slice(lineStart, end));
+        options.onLine?.(stdout.slice(lineStart, end), child);
         lineStart = end + 1;
       }
     });

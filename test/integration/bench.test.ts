@@ -18,7 +18,7 @@ async function bench(lab: Scenario, args: string[]): Promise<BenchResult> {
 function assertSaneLatency(result: BenchResult): void {
   const l = result.latencyUs;
   assert.equal(l.count, result.answered);
-  const values = [l.p50, l.p90, l.p99, l.p999, l.max];
+  const values = [l.min, l.p50, l.p90, l.p99, l.p999, l.max];
   for (const v of values) assert.ok(typeof v === 'number' && v > 0 && v < 2_000_000, `latency ${JSON.stringify(l)}`);
   for (let i = 1; i < values.length; i++) assert.ok((values[i - 1] ?? 0) <= (values[i] ?? 0), `percentiles ordered: ${JSON.stringify(l)}`);
 }
