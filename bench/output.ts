@@ -38,8 +38,9 @@ function pct(c: CaseResult | undefined): string {
 function lat(c: CaseResult | undefined): string {
   if (c === undefined) return '—';
   const figures = `${formatMicroseconds(c.result.latencyUs.p50)} / ${formatMicroseconds(c.result.latencyUs.p99)}`;
-  // A limit that refused most probes makes the percentiles those of the few it let through: say so.
-  return c.result.answeredFraction < 0.99 ? `${figures} (of ${pct(c)} answered)` : figures;
+  // Unanswered probes make the FIFO pairing of answers to probes (same target and source) credit
+  // later answers to earlier probes: the percentiles are then upper bounds, not latencies.
+  return c.result.answeredFraction < 0.99 ? `≤ ${figures} (${pct(c)} answered)` : figures;
 }
 
 function cpu(c: CaseResult | undefined): string {
