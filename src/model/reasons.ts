@@ -13,6 +13,7 @@ export const IGNORE_REASONS = [
   'too-short',
   'fragmented',
   'multicast-target',
+  'multicast-source',
   'bad-option-length',
   'dad-bad-destination',
   'dad-with-slla',

@@ -196,6 +196,11 @@ export const SOLICITATION_RULES: readonly NdRule[] = table<NdRule>([
     reason: 'multicast-target', rfc: 'RFC 4861 §7.1.1', kernel: false,
   },
   {
+    // A multicast source is never valid (RFC 4291 §2.7); answering it would send NAs to a group.
+    kind: 'field', name: 'source-not-multicast', layer: 'ipv6', offset: 8, width: 1, mask: 0xff, op: 'ne', value: 0xff,
+    reason: 'multicast-source', rfc: 'RFC 4291 §2.7, RFC 4861 §7.2.4', kernel: false,
+  },
+  {
     kind: 'dad-destination', name: 'dad-destination', sourceOffset: 8, destinationOffset: 24, prefix: SOLICITED_NODE_PREFIX, prefixLength: 104,
     reason: 'dad-bad-destination', rfc: 'RFC 4861 §7.1.1', kernel: false,
   },

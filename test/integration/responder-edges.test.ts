@@ -45,6 +45,8 @@ describe('RFC 4861 §7.1.1 and decisions on crafted frames, at default flags', {
       ['dad-with-slla', solicitation(lab, c, { ipv6Source: unspecified })],
       ['bad-option-length', patched(solicitation(lab, c), 79, 0, true)],
       ['own-address', solicitation(lab, lab.container.gateway)],
+      // RFC 4291 §2.7: never a source; answering would send an NA to a group.
+      ['multicast-source', solicitation(lab, c, { ipv6Source: parseIpv6('ff02::99') })],
     ];
     // Targets outside the configured set never reach the daemon: the kernel's BPF filter drops
     // them, so they are neither counted as received nor ignored with a reason (not-a-target,

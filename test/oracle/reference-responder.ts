@@ -118,6 +118,7 @@ export function validateSolicitationFrame(bytes: Uint8Array, offset: number, len
   if (frame[layers.icmpOffset + 1] !== 0) return reject('bad-code');
   if (!verifyIcmpv6Checksum(ipv6.source, ipv6.destination, frame, layers.icmpOffset, layers.icmpLength)) return reject('bad-checksum');
   if (isMulticast(message.target)) return reject('multicast-target');
+  if (isMulticast(ipv6.source)) return reject('multicast-source');
   const dad = isUnspecified(ipv6.source);
   const solicitedNode = equalBytes(ipv6.destination, 0, SOLICITED_NODE_PREFIX, 0, SOLICITED_NODE_PREFIX.length);
   if (dad && !solicitedNode) return reject('dad-bad-destination');

@@ -19,7 +19,7 @@ describe('SOLICITATION_RULES', () => {
   it('lists the checks in the documented precedence', () => {
     assert.deepEqual(SOLICITATION_RULES.map((r) => r.name), [
       'ethertype', 'not-outgoing', 'ip-version', 'payload-in-frame', 'header-chain', 'icmpv6-type', 'ns-length', 'options',
-      'own-mac', 'hop-limit', 'icmpv6-code', 'checksum', 'target-not-multicast', 'dad-destination', 'dad-no-slla', 'target',
+      'own-mac', 'hop-limit', 'icmpv6-code', 'checksum', 'target-not-multicast', 'source-not-multicast', 'dad-destination', 'dad-no-slla', 'target',
     ]);
   });
 
