@@ -14,6 +14,7 @@
 import { META_WORDS, interfaceIndex, openPacketSocket } from '../io/native';
 import { parseIpv6 } from '../wire/address';
 import { advertisementFilter, solicitationFilter } from '../wire/bpf';
+import { exitWithParent } from './peer-exit';
 
 const FILTERS = { solicitations: solicitationFilter, advertisements: advertisementFilter } as const;
 
@@ -45,13 +46,7 @@ function main(): void {
       process.exit(1);
     },
   });
-  const stop = (): void => {
-    socket.close();
-    process.exit(0);
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
-  process.stdin.on('end', stop).resume();
+  exitWithParent(() => socket.close());
   process.stdout.write(`${JSON.stringify({ ready: true })}\n`);
 }
 

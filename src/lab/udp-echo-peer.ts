@@ -8,6 +8,7 @@
  */
 import { createSocket } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
+import { exitWithParent } from './peer-exit';
 
 const PAYLOAD = Buffer.from('ndp-responder lab echo');
 
@@ -28,13 +29,7 @@ function serve(listenPort: number): void {
     process.stderr.write(`udp-echo-peer: ${error.message}\n`);
     process.exit(1);
   });
-  const stop = (): void => {
-    socket.close();
-    process.exit(0);
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
-  process.stdin.on('end', stop).resume();
+  exitWithParent(() => socket.close());
   socket.bind(listenPort, '::', () => process.stdout.write(`${JSON.stringify({ listening: listenPort })}\n`));
 }
 
