@@ -93,7 +93,7 @@ function stopChild(child: ChildProcess): Promise<void> {
 }
 
 /** ndp-responder from this checkout, run as a user would plus `flags` (shown in the table). */
-function ndpResponder(name: string, flags: readonly string[]): ResponderKind {
+export function ndpResponder(name: string, flags: readonly string[]): ResponderKind {
   return {
     name,
     flags,
@@ -112,7 +112,7 @@ function ndpResponder(name: string, flags: readonly string[]): ResponderKind {
 }
 
 /** Answer limits off: what the answer path itself can do. */
-const LIMITS_OFF = ['--rate-limit-per-flow', '0', '--rate-limit-per-source', '0', '--rate-limit-global', '0'];
+export const LIMITS_OFF = ['--rate-limit-per-flow', '0', '--rate-limit-per-source', '0', '--rate-limit-global', '0'];
 
 /** The kernel's own proxy_ndp with `delay` ticks of proxy_delay (80 is the kernel default). */
 function kernelProxy(name: string, delay: number): ResponderKind {

@@ -10,7 +10,7 @@ import { run } from '../src/lab/exec';
 import { createScenario, destroyAllScenarios, type Scenario } from '../src/lab/topology';
 import { runCases, runWorker } from './cases';
 import { markdownTable, plot, type HarnessResults, type TargetsResult } from './output';
-import { NDP_RESPONDER, RESPONDERS, rssMiB } from './responders';
+import { LIMITS_OFF, NDP_RESPONDER, RESPONDERS, ndpResponder, rssMiB, type ResponderKind } from './responders';
 import { routerUnderFlood } from './router-case';
 
 /** Single-address targets in the configured-targets case (the issue's 100k). */
@@ -90,7 +90,12 @@ async function main(): Promise<void> {
   }
   const date = new Date().toISOString().slice(0, 19).replace(/:/g, '-');
   const results: HarnessResults = { date, machine: { cpus: cpus().length, kernel: release(), node: process.version }, responders: [], skipped: [] };
-  for (const kind of RESPONDERS) {
+  // `npm run bench -- --debug-cost`: the same cases at the default log level and at debug, limits off.
+  const debugCost = process.argv.includes('--debug-cost');
+  const kinds: readonly ResponderKind[] = debugCost
+    ? [ndpResponder('ndp-responder, limits off', LIMITS_OFF), ndpResponder('same, --log-level debug', [...LIMITS_OFF, '--log-level', 'debug'])]
+    : RESPONDERS;
+  for (const kind of kinds) {
     if (!kind.available()) {
       results.skipped.push(`${kind.name} (not installed)`);
       progress(`${kind.name}: not installed, skipped`);
@@ -112,6 +117,7 @@ async function main(): Promise<void> {
       progress(`${kind.name}: failed: ${(error as Error).message}`);
     }
   }
+  if (debugCost) return finish(results, date);
   results.routerUnderFlood = [];
   for (const kind of RESPONDERS.filter((k) => k.available())) {
     progress(`${kind.name}: conformant router under a 100k NS/s random-source flood`);
@@ -122,6 +128,11 @@ async function main(): Promise<void> {
   }
   progress(`ndp-responder: ${MANY_TARGETS} configured targets`);
   results.configuredTargets = await configuredTargets();
+  finish(results, date);
+}
+
+/** Writes the JSON, the markdown table and the plot, and prints the table. */
+function finish(results: HarnessResults, date: string): void {
   const dir = join(__dirname, '..', '..', 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, `${date}.json`), `${JSON.stringify(results, null, 1)}\n`);

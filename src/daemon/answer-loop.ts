@@ -11,6 +11,7 @@ import { OutputBatch } from '../core/output-batch';
 import { AnswerPipeline, type DecisionObserver } from '../core/pipeline';
 import { DEFAULT_RATE_LIMITS, type RateLimitSettings } from '../core/rate-limit';
 import type { SolicitationView } from '../core/solicitation-view';
+import { BUCKET_SLOTS, fillBucket, takeToken, type Rate } from '../core/token-bucket';
 import { warmUpPipeline } from '../core/warm-up';
 import { now, type NativeError } from '../io/native';
 import type { Logger } from '../io/log';
@@ -29,7 +30,7 @@ export class AnswerLoop {
   readonly counters = new ResponderCounters();
   private readonly out = new OutputBatch(RECEIVE_BATCH);
   private readonly pipeline = new AnswerPipeline();
-  private readonly debugLines: DecisionObserver;
+  private readonly debugLines: DebugLines;
   /** Called with the receive-to-send latency in seconds of each batch that was answered (metrics). */
   onAnswered: ((seconds: number) => void) | undefined;
 
@@ -67,7 +68,7 @@ export class AnswerLoop {
         if (observer !== undefined || this.onAnswered !== undefined) {
           const latencyUs = receiveToSendMicros(meta);
           this.onAnswered?.(latencyUs / 1e6);
-          if (observer !== undefined) this.log.debug({ latencyUs }, 'SENT');
+          if (observer !== undefined && this.debugLines.admit()) this.log.debug({ latencyUs }, 'SENT');
         }
         counters.sendFailures += out.count - sent;
       } catch (error) {
@@ -79,18 +80,49 @@ export class AnswerLoop {
   }
 }
 
-/** The per-frame debug lines: `IGNORE` {ns, reason} and `RESPOND` {ns, target, to, solicited}. */
+/**
+ * Per-frame debug lines written at most this often: a JSON line costs far more than an answer,
+ * and a synchronous write to a slow sink would otherwise hold the answer loop under a flood.
+ */
+const DEBUG_LINES: Rate = { perSecond: 1000, burst: 2000 };
+
+/**
+ * The per-frame debug lines: `IGNORE` {ns, reason} and `RESPOND` {ns, target, to, solicited},
+ * at most {@link DEBUG_LINES}; the next line written says how many were left out (`suppressed`).
+ */
 class DebugLines implements DecisionObserver {
-  constructor(private readonly log: Logger) {}
+  private readonly bucket = new Float64Array(BUCKET_SLOTS);
+  private readonly clock = new Float64Array(1);
+  private suppressed = 0;
+
+  constructor(private readonly log: Logger) {
+    this.clock[0] = performance.now();
+    fillBucket(this.bucket, 0, DEBUG_LINES, this.clock);
+  }
 
   /** See {@link DecisionObserver.ignored}. */
   ignored(bytes: Uint8Array, view: SolicitationView, reason: IgnoreReason): void {
-    this.log.debug({ ns: whoHas(bytes, view), reason }, 'IGNORE');
+    if (this.admit()) this.log.debug({ ns: whoHas(bytes, view), reason, ...this.takeSuppressed() }, 'IGNORE');
   }
 
   /** See {@link DecisionObserver.answered}. */
   answered(bytes: Uint8Array, view: SolicitationView, target: Target, to: Uint8Array, toOffset: number, solicited: boolean): void {
-    this.log.debug({ ns: whoHas(bytes, view), target: target.text, to: formatIpv6(to, toOffset), solicited }, 'RESPOND');
+    if (this.admit()) this.log.debug({ ns: whoHas(bytes, view), target: target.text, to: formatIpv6(to, toOffset), solicited, ...this.takeSuppressed() }, 'RESPOND');
+  }
+
+  /** Whether one more line fits the budget now; counts the ones that do not. */
+  admit(): boolean {
+    this.clock[0] = performance.now();
+    if (takeToken(this.bucket, 0, DEBUG_LINES, this.clock)) return true;
+    this.suppressed++;
+    return false;
+  }
+
+  private takeSuppressed(): { suppressed?: number } {
+    if (this.suppressed === 0) return {};
+    const suppressed = this.suppressed;
+    this.suppressed = 0;
+    return { suppressed };
   }
 }
 
