@@ -82,6 +82,7 @@ function buildProgram(): Command {
     .option('-t, --target <ADDR|PREFIX>', 'target whose route and kernel proxy entries to check (repeatable)', collect)
     .option('--via <IFACE>', 'interface the targets must be routed out of (e.g. the Docker bridge)')
     .option('-c, --config <FILE>', 'take interface, via and targets from this YAML file (flags win)')
+    .option('--fast-path <MODE>', `say which path run --fast-path MODE would answer from (${FAST_PATH_MODES.join(', ')}; default ${DEFAULT_FAST_PATH})`)
     .action(async (options: RawCheckOptions) => {
       const { runCheck } = await import('./daemon/check');
       process.exitCode = await runCheck(options);

@@ -11,14 +11,12 @@
 import { FastPath, type FastPathCounters } from '../io/fast-path';
 import type { LinkInfo } from '../io/host-watcher';
 import type { Logger } from '../io/log';
-import type { BpfLink } from '../io/bpf-link';
+import { queryTcx, type BpfLink } from '../io/bpf-link';
 import { ExitCode, UserError } from '../model/errors';
-import type { FastPathMode } from '../model/settings';
+import type { FastPathKind, FastPathMode } from '../model/settings';
 import type { FastPathConfig } from '../wire/ebpf/fast-path-layout';
 
 
-/** The path in use, as the `started` log line and `check` name it. */
-export type FastPathKind = 'bpf-tcx' | 'bpf-xdp-generic' | 'socket';
 
 const NO_MAC = new Uint8Array(6);
 
@@ -30,6 +28,32 @@ function failure(error: unknown): string {
   const code = (error as { code?: string }).code;
   const rights = code === 'EPERM' || code === 'EACCES' ? ' (needs CAP_BPF and CAP_NET_ADMIN)' : '';
   return `${(error as Error).message}${rights}`;
+}
+
+/**
+ * What `run --fast-path bpf` would attach on `ifindex`, without attaching: the tc program loads
+ * (privileges, verifier) and the device answers a tcx query (Linux 6.6+); else the XDP program
+ * loads (generic XDP). Or why not.
+ */
+export function probeFastPath(ifindex: number | undefined): { kind: Exclude<FastPathKind, 'socket'> } | { reason: string } {
+  const config = { mac: NO_MAC, router: false, override: true };
+  try {
+    FastPath.load({ hook: 'tc', answer: true, ...config }).close();
+  } catch (error) {
+    return { reason: `cannot load the program: ${failure(error)}` };
+  }
+  if (ifindex === undefined) return { kind: 'bpf-tcx' };
+  try {
+    queryTcx(ifindex);
+    return { kind: 'bpf-tcx' };
+  } catch {
+    try {
+      FastPath.load({ hook: 'xdp', answer: true, ...config }).close();
+      return { kind: 'bpf-xdp-generic' };
+    } catch (error) {
+      return { reason: `no tcx, and the XDP program does not load: ${failure(error)}` };
+    }
+  }
 }
 
 /** The loaded program, its link to the uplink, and the map of answered addresses. */

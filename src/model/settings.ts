@@ -19,3 +19,5 @@ export const FAST_PATH_MODES = ['auto', 'bpf', 'socket'] as const;
 export type FastPathMode = (typeof FAST_PATH_MODES)[number];
 /** The default: the socket path, the only one with answer limits (docs/ebpf-fast-path.md). */
 export const DEFAULT_FAST_PATH: FastPathMode = 'socket';
+/** The path that answers, as the `started` log line and `check` name it. */
+export type FastPathKind = 'bpf-tcx' | 'bpf-xdp-generic' | 'socket';
