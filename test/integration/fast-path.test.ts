@@ -10,10 +10,11 @@ import { startCapture } from '../../src/lab/capture';
 import { runInNamespace } from '../../src/lab/exec';
 import { DaemonProcess } from '../helpers/daemon-process';
 import { EbpfPeer } from '../helpers/ebpf-lab';
-import { isRoot, ICMP_ND_FILTER, ndPackets, pingOnce } from '../helpers/lab-tools';
+import { isRoot, ICMP_ND_FILTER, ndPackets, pingOnce, pingUntil } from '../helpers/lab-tools';
 import { METRICS_PORT, scrapeMetrics, waitForMetrics } from '../helpers/metrics';
 import { sendFrames, solicitation } from '../helpers/solicitations';
 import { toHex } from '../fixtures/hex';
+import { lanNeighbourMac, plugUplink } from '../helpers/plug-uplink';
 
 const skip = isRoot() ? false : 'needs root for network namespaces and bpf(2)';
 
@@ -106,6 +107,23 @@ describe('in-kernel fast path in the daemon (--fast-path)', { skip }, () => {
     assert.equal(d.logs.find((r) => r.msg === 'started')?.fastPath, 'bpf-tcx');
     assert.equal(await pingOnce(lab.lan.ns, lab.container.address), true);
     await waitForMetrics(lab.host.ns, (m) => m(ANSWERED) >= 1, 'a kernel answer counted');
+    await d.stop();
+  });
+
+  test('bpf: a recreated uplink (new ifindex and MAC) gets the program again, and the kernel answers with the new MAC', async () => {
+    const d = await start('bpf');
+    const firstIfindex = d.logs.find((r) => r.msg === 'answering in the kernel for single-address targets')?.ifindex;
+    await runInNamespace(lab.host.ns, 'ip', ['link', 'del', 'eth0']);
+    await d.waitForLog((r) => r.msg === 'link down' || r.msg === 'link removed, waiting for it', 3000, 'link down or removed');
+    await plugUplink(lab, 'eth0', '02:00:00:00:71:b7');
+    const attached = await d.waitForLog((r) => r.msg === 'fast path attached', 3000, 'fast path attached again');
+    assert.notEqual(attached.ifindex, firstIfindex, 'a new ifindex');
+    const before = (await scrapeMetrics(lab.host.ns))(ANSWERED);
+    assert.ok((await pingUntil(lab.lan.ns, lab.container.address, 2000)) !== undefined, 'container reachable through the new uplink');
+    assert.equal(await lanNeighbourMac(lab, lab.container.address), '02:00:00:00:71:b7', 'the NA carried the new MAC');
+    const after = await scrapeMetrics(lab.host.ns);
+    assert.ok(after(ANSWERED) > before, 'answered in the kernel');
+    assert.equal(after(SENT), 0);
     await d.stop();
   });
 
