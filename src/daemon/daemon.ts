@@ -166,11 +166,13 @@ export class Daemon {
   /**
    * The kernel answers exactly the single-address targets answerable now: the route allows it
    * (core/decide.ts routeReason: not the host's own, routed out of the right interface), not
-   * link-local, not one of the host's addresses. Prefixes stay on the socket path.
+   * link-local, not one of the host's addresses. Prefixes stay on the socket path, and so does
+   * everything under `--source link-local` (the kernel's NA is always sourced from the target).
    */
   private syncFastPath(): void {
     if (this.fastPath.kind === 'socket') return;
-    const answerable = this.targets.current.targets.filter(
+    const all = this.options.source === 'target' ? this.targets.current.targets : [];
+    const answerable = all.filter(
       (t) => t.prefixLength === 128 && !isLinkLocal(t.address, 0) && !this.watcher.isOwnAddress(t.address) && routeReason(t, this.context) === undefined,
     );
     this.fastPath.sync(answerable.map((t) => t.address));

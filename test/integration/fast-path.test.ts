@@ -44,8 +44,8 @@ async function forget(lab: Scenario): Promise<void> {
 describe('in-kernel fast path in the daemon (--fast-path)', { skip }, () => {
   let lab: Scenario;
   const daemons: DaemonProcess[] = [];
-  const start = async (mode: string | undefined): Promise<DaemonProcess> => {
-    const args = ['--interface', 'eth0', '--target', lab.container.address, '--via', 'br0', '--metrics-listen', `127.0.0.1:${METRICS_PORT}`];
+  const start = async (mode: string | undefined, extra: string[] = []): Promise<DaemonProcess> => {
+    const args = [...extra, '--interface', 'eth0', '--target', lab.container.address, '--via', 'br0', '--metrics-listen', `127.0.0.1:${METRICS_PORT}`];
     await Promise.all(daemons.map((previous) => previous.stop('SIGKILL')));
     const d = new DaemonProcess(lab.host.ns, mode === undefined ? args : [...args, '--fast-path', mode]);
     daemons.push(d);
@@ -124,6 +124,15 @@ describe('in-kernel fast path in the daemon (--fast-path)', { skip }, () => {
     const after = await scrapeMetrics(lab.host.ns);
     assert.ok(after(ANSWERED) > before, 'answered in the kernel');
     assert.equal(after(SENT), 0);
+    await d.stop();
+  });
+
+  test('bpf with --source link-local: the kernel answers nothing (its NA is always from the target), the socket path does', async () => {
+    await forget(lab);
+    const d = await start('bpf', ['--source', 'link-local']);
+    assert.equal(await pingOnce(lab.lan.ns, lab.container.address), true);
+    const metric = await waitForMetrics(lab.host.ns, (m) => m(SENT) >= 1, 'a socket answer counted');
+    assert.equal(metric(ANSWERED), 0);
     await d.stop();
   });
 
