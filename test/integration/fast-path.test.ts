@@ -3,6 +3,9 @@
  * uplink), with the same bytes as the socket path, only for targets answerable now, and
  * detaches at exit.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createScenario, type Scenario } from '../../src/lab/topology';
@@ -11,7 +14,7 @@ import { runInNamespace } from '../../src/lab/exec';
 import { DaemonProcess } from '../helpers/daemon-process';
 import { EbpfPeer } from '../helpers/ebpf-lab';
 import { isRoot, ICMP_ND_FILTER, ndPackets, pingOnce, pingUntil } from '../helpers/lab-tools';
-import { METRICS_PORT, scrapeMetrics, waitForMetrics } from '../helpers/metrics';
+import { ignoredSeries, METRICS_PORT, scrapeMetrics, waitForMetrics } from '../helpers/metrics';
 import { sendFrames, solicitation } from '../helpers/solicitations';
 import { toHex } from '../fixtures/hex';
 import { lanNeighbourMac, plugUplink } from '../helpers/plug-uplink';
@@ -20,6 +23,7 @@ const skip = isRoot() ? false : 'needs root for network namespaces and bpf(2)';
 
 const ANSWERED = 'ndp_responder_fast_path_answered_total';
 const SENT = 'ndp_responder_advertisements_sent_total';
+const PASSED = 'ndp_responder_fast_path_passed_total';
 
 /** Program ids on the uplink's tcx ingress chain (BPF_PROG_QUERY from inside the host namespace). */
 async function tcxPrograms(lab: Scenario): Promise<number[]> {
@@ -78,6 +82,12 @@ describe('in-kernel fast path in the daemon (--fast-path)', { skip }, () => {
     assert.ok(kernelNa !== undefined, 'the kernel answered the crafted NS');
     assert.equal((await scrapeMetrics(lab.host.ns))(SENT), 0);
 
+    // A frame failing a §7.1.1 row is not answered in the kernel: it passes to the socket path, which counts its reason.
+    const passedBefore = (await scrapeMetrics(lab.host.ns))(PASSED);
+    assert.equal(await answerTo(lab, solicitation(lab, lab.container.address, { hopLimit: 64 }), lab.container.address), undefined);
+    const afterBad = await waitForMetrics(lab.host.ns, (m) => m(ignoredSeries('bad-hop-limit')) >= 1, 'bad-hop-limit counted by the socket path');
+    assert.equal(afterBad(PASSED), passedBefore + 1, 'passed on by the kernel');
+
     // Route lost: the target leaves the map, and nobody answers.
     await runInNamespace(lab.host.ns, 'ip', ['-6', 'route', 'add', `${lab.container.address}/128`, 'dev', 'eth0']);
     await d.waitForLog((r) => r.msg === 'route lost, not answering', 3000, 'route lost');
@@ -134,6 +144,31 @@ describe('in-kernel fast path in the daemon (--fast-path)', { skip }, () => {
     const metric = await waitForMetrics(lab.host.ns, (m) => m(SENT) >= 1, 'a socket answer counted');
     assert.equal(metric(ANSWERED), 0);
     await d.stop();
+  });
+
+  test('bpf: a SIGHUP reload that drops the target takes it out of the kernel map', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ndp-fast-'));
+    const file = join(dir, 'config.yaml');
+    const write = (targets: string[]): void =>
+      writeFileSync(file, `interface: eth0\nvia: br0\nfast-path: bpf\ntargets:\n${targets.map((t) => `  - ${t}\n`).join('')}`);
+    try {
+      write([lab.container.address]);
+      await Promise.all(daemons.map((previous) => previous.stop('SIGKILL')));
+      const d = new DaemonProcess(lab.host.ns, ['--config', file, '--metrics-listen', `127.0.0.1:${METRICS_PORT}`]);
+      daemons.push(d);
+      assert.equal((await d.started()).fastPath, 'bpf-tcx', 'fast-path from the file');
+      const ns = solicitation(lab, lab.container.address);
+      assert.ok((await answerTo(lab, ns, lab.container.address)) !== undefined, 'answered before the reload');
+      write(['2001:db8::a:71a4']);
+      d.signal('SIGHUP');
+      await d.waitForLog((r) => r.msg === 'reloaded', 3000, 'reloaded');
+      const before = (await scrapeMetrics(lab.host.ns))(ANSWERED);
+      assert.equal(await answerTo(lab, ns, lab.container.address), undefined, 'silent once the target is gone');
+      assert.equal((await scrapeMetrics(lab.host.ns))(ANSWERED), before);
+      await d.stop();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('default: the socket path (in-kernel answers have no answer limits)', async () => {
