@@ -5,7 +5,7 @@ import { ExitCode, UserError } from './model/errors';
 import type { CommandLine } from './config/load';
 import type { RawRunOptions } from './config/run-options';
 import type { RawCheckOptions } from './daemon/check';
-import { LOG_LEVELS } from './model/settings';
+import { DEFAULT_FAST_PATH, FAST_PATH_MODES, LOG_LEVELS } from './model/settings';
 
 function packageVersion(): string {
   try {
@@ -56,6 +56,11 @@ function buildProgram(): Command {
     .option('--router', 'set the Router flag in answers (default off: the targets are hosts)')
     .option('--announce', "warm the default router's neighbour cache for each new address: up to 3 NS from it, 1 s apart")
     .option('--no-override', 'clear the Override flag (default on, so stale caches are corrected)')
+    .addOption(
+      new Option('--fast-path <MODE>', 'answer single-address targets in the kernel (eBPF on tcx, else generic XDP; no answer limits there), when possible, or only from the socket')
+        .choices([...FAST_PATH_MODES])
+        .default(DEFAULT_FAST_PATH),
+    )
     .addOption(new Option('--log-level <LEVEL>', 'log level').choices([...LOG_LEVELS]).default('info'))
     .option('--docker-network <NAME>', 'answer for the IPv6 addresses of containers on this Docker network (repeatable)', collect)
     .option('--docker', 'answer for containers on every IPv6-enabled Docker bridge network')
@@ -77,6 +82,7 @@ function buildProgram(): Command {
     .option('-t, --target <ADDR|PREFIX>', 'target whose route and kernel proxy entries to check (repeatable)', collect)
     .option('--via <IFACE>', 'interface the targets must be routed out of (e.g. the Docker bridge)')
     .option('-c, --config <FILE>', 'take interface, via and targets from this YAML file (flags win)')
+    .option('--fast-path <MODE>', `say which path run --fast-path MODE would answer from (${FAST_PATH_MODES.join(', ')}; default ${DEFAULT_FAST_PATH})`)
     .action(async (options: RawCheckOptions) => {
       const { runCheck } = await import('./daemon/check');
       process.exitCode = await runCheck(options);

@@ -1,6 +1,6 @@
 import type { RateLimitSettings } from '../core/rate-limit';
 import type { SourceMode, Target } from '../model/target';
-import { LOG_LEVELS, type LogFormat, type LogLevel } from '../model/settings';
+import { DEFAULT_FAST_PATH, FAST_PATH_MODES, LOG_LEVELS, type FastPathMode, type LogFormat, type LogLevel } from '../model/settings';
 import { parseDockerOptions, wantsDocker, type DockerOptions, type RawDockerOptions } from './docker-options';
 import { UserError } from '../model/errors';
 import type { ListenAddress } from '../model/settings';
@@ -23,6 +23,8 @@ export interface DaemonOptions {
   readonly announce?: boolean;
   /** Answer rate limits; DEFAULT_RATE_LIMITS when absent. */
   readonly rateLimits?: RateLimitSettings;
+  /** `--fast-path`: answer in the kernel (bpf), when possible (auto), or only from the socket; DEFAULT_FAST_PATH when absent. */
+  readonly fastPath?: FastPathMode;
 }
 
 /** Raw option values as commander hands them over for `run`. */
@@ -38,6 +40,7 @@ export interface RawRunOptions extends RawDockerOptions, RawOperationsOptions {
   override?: boolean;
   logLevel?: string;
   logFormat?: string;
+  fastPath?: string;
 }
 
 /** Everything `run` needs, validated. */
@@ -79,6 +82,10 @@ export function parseRunOptions(raw: RawRunOptions): RunConfig {
   if (logFormat !== undefined && logFormat !== 'json' && logFormat !== 'pretty') {
     throw new UserError(`invalid --log-format "${logFormat}": expected json or pretty`);
   }
+  const fastPath = raw.fastPath ?? DEFAULT_FAST_PATH;
+  if (!(FAST_PATH_MODES as readonly string[]).includes(fastPath)) {
+    throw new UserError(`invalid --fast-path "${fastPath}": expected one of ${FAST_PATH_MODES.join(', ')}`);
+  }
   return {
     daemon: {
       interface: ifname,
@@ -91,6 +98,7 @@ export function parseRunOptions(raw: RawRunOptions): RunConfig {
       announce: raw.announce === true,
       override: raw.override !== false,
       rateLimits: operations.rateLimits,
+      fastPath: fastPath as FastPathMode,
     },
     logLevel: logLevel as LogLevel,
     logFormat,

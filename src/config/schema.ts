@@ -3,7 +3,7 @@
  * Keys are the command-line flags in kebab-case; `option` is the name commander gives the
  * flag's value, so a file value and a flag meet in the same field and flags win.
  */
-import { LOG_LEVELS } from '../model/settings';
+import { FAST_PATH_MODES, LOG_LEVELS } from '../model/settings';
 import { parseListenAddress } from './listen';
 
 /** How a value is checked. `min`/`max` bound string length, list length or the number. */
@@ -39,6 +39,7 @@ export const CONFIG_SCHEMA: readonly SchemaRow[] = [
   { key: 'router', option: 'router', type: 'boolean' },
   { key: 'override', option: 'override', type: 'boolean' },
   { key: 'announce', option: 'announce', type: 'boolean' },
+  { key: 'fast-path', option: 'fastPath', type: 'choice', choices: FAST_PATH_MODES },
   { key: 'log-level', option: 'logLevel', type: 'choice', choices: LOG_LEVELS },
   { key: 'log-format', option: 'logFormat', type: 'choice', choices: ['json', 'pretty'] },
   { key: 'metrics-listen', option: 'metricsListen', type: 'listen' },

@@ -3,6 +3,7 @@ import { Capability, hasCapability } from './privileges';
 import type { RouteInfo } from '../model/target';
 import { TargetSet } from './target-set';
 import { type Target } from '../model/target';
+import type { FastPathKind, FastPathMode } from '../model/settings';
 
 /**
  * `ndp-responder check`: pure evaluation of a snapshot of the host. The I/O side (src/check.ts)
@@ -54,6 +55,15 @@ export interface HostFacts {
   readonly proxyEntries: readonly ProxyEntryFacts[];
   /** CapEff of the checking process. */
   readonly capabilities: bigint;
+  /** The `--fast-path` mode and what the kernel allows; absent: not asked. */
+  readonly fastPath?: FastPathFacts;
+}
+
+/** `--fast-path` and whether the NS program loads and which hook the uplink offers. */
+export interface FastPathFacts {
+  readonly mode: FastPathMode;
+  /** The kernel path `run` would attach, or why it cannot (also for `socket`, to say what auto would do). */
+  readonly available: { readonly kind: Exclude<FastPathKind, 'socket'> } | { readonly reason: string };
 }
 
 
@@ -170,6 +180,23 @@ function checkCapabilities(capabilities: bigint): CheckResult {
   return result('ok', 'capabilities', 'CAP_NET_RAW and CAP_NET_ADMIN are effective');
 }
 
+/** Which path `run --fast-path MODE` would answer from, and why (mirrors daemon/fast-path.ts). */
+export function checkFastPath(facts: FastPathFacts): CheckResult {
+  const { mode, available } = facts;
+  const kernel = 'kind' in available ? available.kind : undefined;
+  const why = 'reason' in available ? available.reason : undefined;
+  if (mode === 'socket') {
+    const could = kernel === undefined ? '' : ` (--fast-path bpf would use ${kernel})`;
+    return result('ok', 'fast-path', `run would answer from the socket: --fast-path socket, the default and the only path with answer limits${could}`);
+  }
+  if (kernel !== undefined) return result('ok', 'fast-path', `run would answer single-address targets in the kernel (${kernel}), without answer limits; the rest from the socket`);
+  if (mode === 'auto') return result('ok', 'fast-path', `run would answer from the socket: the in-kernel path is unavailable (${why})`);
+  return result('fail', 'fast-path', `--fast-path bpf: run would exit 3, the in-kernel path is unavailable (${why})`, [
+    'grant CAP_BPF and CAP_NET_ADMIN (or run as root); Linux 6.6+ for tcx, else generic XDP is used',
+    'or use --fast-path auto (falls back to the socket) or socket',
+  ]);
+}
+
 /** Evaluate every check, in the order they are printed. */
 export function evaluateHost(facts: HostFacts): CheckResult[] {
   const results = [checkCapabilities(facts.capabilities), checkInterface(facts.uplink), checkForwarding(facts)];
@@ -177,6 +204,7 @@ export function evaluateHost(facts: HostFacts): CheckResult[] {
   results.push(checkProxyNdp(facts, facts.uplink));
   const via = checkVia(facts);
   if (via !== undefined) results.push(via);
+  if (facts.fastPath !== undefined) results.push(checkFastPath(facts.fastPath));
   if (facts.targets.length === 0) {
     results.push(result('warn', 'targets', 'no --target given: route and proxy entry checks skipped'));
     return results;

@@ -10,6 +10,8 @@ import { parseTarget } from '../core/parse-target';
 import { HostWatcher } from '../io/host-watcher';
 import { readIpv6Conf } from '../io/sysctl';
 import { formatIpv6 } from '../wire/address';
+import { DEFAULT_FAST_PATH, FAST_PATH_MODES, type FastPathMode } from '../model/settings';
+import { probeFastPath } from './fast-path';
 
 /** Raw options of `ndp-responder check` as commander hands them over. */
 export interface RawCheckOptions {
@@ -17,6 +19,7 @@ export interface RawCheckOptions {
   target?: string[];
   via?: string;
   config?: string;
+  fastPath?: string;
 }
 
 /** What `check` looks at, validated. */
@@ -24,6 +27,7 @@ export interface CheckRequest {
   readonly interface: string | undefined;
   readonly targets: readonly Target[];
   readonly via: string | undefined;
+  readonly fastPath: FastPathMode;
 }
 
 /** `interface`, `via` and `targets` of a `--config` file (the loader `run` uses); flags given on the command line win. */
@@ -40,13 +44,19 @@ function withConfigFile(raw: RawCheckOptions): RawCheckOptions {
     interface: raw.interface ?? (file.interface as string | undefined),
     target: raw.target ?? (file.target as string[] | undefined),
     via: raw.via ?? (file.via as string | undefined),
+    fastPath: raw.fastPath ?? (file.fastPath as string | undefined),
   };
 }
 
 /** Validate `check` options (and the `--config` file) at the boundary (UserError, exit 2). */
 export function parseCheckOptions(raw: RawCheckOptions): CheckRequest {
   const options = withConfigFile(raw);
+  const fastPath = options.fastPath ?? DEFAULT_FAST_PATH;
+  if (!(FAST_PATH_MODES as readonly string[]).includes(fastPath)) {
+    throw new UserError(`invalid --fast-path "${fastPath}": expected one of ${FAST_PATH_MODES.join(', ')}`);
+  }
   return {
+    fastPath: fastPath as FastPathMode,
     interface: options.interface === undefined ? undefined : checkInterfaceName('--interface', options.interface),
     targets: (options.target ?? []).map((t) => parseTarget(t)),
     via: options.via === undefined ? undefined : checkInterfaceName('--via', options.via),
@@ -82,6 +92,7 @@ export async function gatherHostFacts(request: CheckRequest): Promise<HostFacts>
       routes,
       proxyEntries: await proxyEntries(watcher),
       capabilities: effectiveCapabilities(),
+      fastPath: { mode: request.fastPath, available: probeFastPath(watcher.linkByName(request.interface ?? '')?.ifindex) },
     };
   } catch (error) {
     throw new UserError(`cannot read the host's links and routes over rtnetlink: ${(error as Error).message}`, ExitCode.Environment);

@@ -18,11 +18,13 @@ import type { LinkBinding } from '../io/packet-link';
 import { readIpv6Conf } from '../io/sysctl';
 import type { ResponderCounters } from '../model/counters';
 import { ExitCode, UserError } from '../model/errors';
+import { DEFAULT_FAST_PATH } from '../model/settings';
 import type { Target } from '../model/target';
-import { formatMac } from '../wire/address';
+import { formatMac, isLinkLocal } from '../wire/address';
 import { solicitationFilter } from '../wire/bpf';
 import { Announcer } from './announcer';
 import { AnswerLoop } from './answer-loop';
+import { DaemonFastPath } from './fast-path';
 import { ConflictMonitor } from './conflict-monitor';
 import { TargetReconciler } from './target-reconciler';
 import { Uplink } from './uplink';
@@ -44,11 +46,14 @@ export class Daemon {
   readonly conflictMonitor: ConflictMonitor;
   /** The hot loop: pipeline, output batch and counters. */
   readonly answers: AnswerLoop;
+  /** The in-kernel answer path (`--fast-path`), idle on the socket path. */
+  readonly fastPath: DaemonFastPath;
 
   constructor(
     private options: DaemonOptions,
     private readonly log: Logger,
   ) {
+    this.fastPath = new DaemonFastPath(options.fastPath ?? DEFAULT_FAST_PATH, log.child({ module: 'fast-path' }));
     this.targets = new TargetReconciler(options.targets, this.reconcileHooks(), log);
     this.uplink = new Uplink(options.interface, this.watcher, (data, count, meta) => this.answers.onFrames(data, count, meta), this.uplinkHooks(), log);
     this.configurator = new HostConfigurator(this.watcher, log.child({ module: 'host' }));
@@ -96,6 +101,7 @@ export class Daemon {
         this.watcher.setTargets(targets);
         this.uplink.rebind();
         if (this.options.configureHost) void this.configurator.ensureRoutes(targets, this.options.via).catch(() => undefined);
+        this.syncFastPath();
       },
       routeReason: (target) => routeReason(target, this.context),
       routeOf: (target) => this.watcher.routeOf(target),
@@ -105,8 +111,14 @@ export class Daemon {
   private uplinkHooks(): ConstructorParameters<typeof Uplink>[3] {
     return {
       binding: (link) => this.binding(link),
-      opened: (link) => this.conflictMonitor.sync(link.ifindex),
-      closed: () => this.conflictMonitor.sync(undefined),
+      opened: (link) => {
+        this.conflictMonitor.sync(link.ifindex);
+        this.fastPath.opened(link, this.naFlags());
+      },
+      closed: () => {
+        this.conflictMonitor.sync(undefined);
+        this.fastPath.closed();
+      },
       // A recreated uplink starts with the kernel's default accept_ra=1 again.
       up: (link) => { if (this.options.configureHost && this.sysctlsFixedFor !== link.ifindex) this.refixSysctls(link); },
     };
@@ -131,7 +143,11 @@ export class Daemon {
     }
     if (this.options.configureHost) await this.configureHost();
     this.watcher.on('link', (link: LinkInfo) => this.onOtherLink(link));
-    this.watcher.on('route', () => this.targets.review());
+    this.watcher.on('route', () => {
+      this.targets.review();
+      this.syncFastPath();
+    });
+    this.fastPath.start(uplink?.up === true ? uplink : undefined, this.naFlags());
     this.uplink.start(uplink);
     this.logStarted(uplink);
     this.answers.warmUp(this.targets.current.targets[0]?.address, this.options.rateLimits);
@@ -139,6 +155,27 @@ export class Daemon {
     if (this.options.announce === true) for (const target of this.targets.current.targets) this.announcer.announce(target);
     warnSysctls(this.options.interface, this.log);
     this.targets.review();
+    this.syncFastPath();
+  }
+
+  /** R and O of every NA; S is the kernel path's own (it answers unicast sources only). */
+  private naFlags(): { router: boolean; override: boolean } {
+    return { router: this.options.router, override: this.options.override };
+  }
+
+  /**
+   * The kernel answers exactly the single-address targets answerable now: the route allows it
+   * (core/decide.ts routeReason: not the host's own, routed out of the right interface), not
+   * link-local, not one of the host's addresses. Prefixes stay on the socket path, and so does
+   * everything under `--source link-local` (the kernel's NA is always sourced from the target).
+   */
+  private syncFastPath(): void {
+    if (this.fastPath.kind === 'socket') return;
+    const all = this.options.source === 'target' ? this.targets.current.targets : [];
+    const answerable = all.filter(
+      (t) => t.prefixLength === 128 && !isLinkLocal(t.address, 0) && !this.watcher.isOwnAddress(t.address) && routeReason(t, this.context) === undefined,
+    );
+    this.fastPath.sync(answerable.map((t) => t.address));
   }
 
   private logStarted(uplink: LinkInfo | undefined): void {
@@ -153,6 +190,7 @@ export class Daemon {
         source: o.source,
         router: o.router,
         override: o.override,
+        fastPath: this.fastPath.kind,
       },
       'started',
     );
@@ -164,6 +202,7 @@ export class Daemon {
     this.stopped = true;
     this.announcer.stop();
     this.uplink.stop();
+    this.fastPath.stop();
     this.conflictMonitor.close();
     await this.configurator.undo().catch(() => undefined);
     this.watcher.stop();
@@ -207,13 +246,21 @@ export class Daemon {
    * override and rate limits change live; the uplink and `--configure-host` need a restart.
    */
   reconfigure(next: DaemonOptions): void {
-    const fixed = (['interface', 'configureHost', 'waitForInterface'] as const).filter((k) => next[k] !== this.options[k]);
+    const fixed = (['interface', 'configureHost', 'waitForInterface', 'fastPath'] as const).filter((k) => next[k] !== this.options[k]);
     if (fixed.length > 0) this.log.warn({ keys: fixed }, 'reload cannot change these without a restart, kept');
-    this.options = { ...next, interface: this.options.interface, configureHost: this.options.configureHost, waitForInterface: this.options.waitForInterface };
+    this.options = {
+      ...next,
+      interface: this.options.interface,
+      configureHost: this.options.configureHost,
+      waitForInterface: this.options.waitForInterface,
+      fastPath: this.options.fastPath,
+    };
     this.gate.limiter.configure(next.rateLimits ?? DEFAULT_RATE_LIMITS, performance.now());
     this.targets.replace(next.targets);
     // A new via can make a kept target (un)answerable: say so, as on a route change.
     this.targets.review();
+    this.fastPath.configure(this.uplink.current?.mac, this.naFlags());
+    this.syncFastPath();
   }
 
   /** Received, answered and ignored frames (logs, metrics). */

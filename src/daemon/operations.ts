@@ -21,6 +21,7 @@ export async function startMetrics(daemon: Daemon, listen: ListenAddress, log: L
     get targetCount() { return daemon.currentTargets.length; },
     get rateLimitedSources() { return daemon.gate.limiter.trackedSources; },
     get rateLimitedFlows() { return daemon.gate.limiter.trackedFlows; },
+    get fastPath() { return daemon.fastPath.counters(); },
   });
   daemon.answers.onAnswered = (seconds) => latency.observe(seconds);
   let server: Server;

@@ -13,6 +13,8 @@ export interface MetricsSource {
   readonly targetCount: number;
   readonly rateLimitedSources: number;
   readonly rateLimitedFlows: number;
+  /** The in-kernel path's per-CPU counter totals (zeros on the socket path). */
+  readonly fastPath?: { readonly answered: bigint; readonly deferred: bigint };
 }
 
 /** Prefix of every family we export. */
@@ -70,6 +72,14 @@ export function createMetrics(source: MetricsSource): { registry: Registry; late
   gaugeFrom(registry, 'targets', 'Configured targets (addresses and prefixes)', () => source.targetCount);
   gaugeFrom(registry, 'rate_limit_sources', 'Solicitation sources tracked by the per-source rate limit (bounded)', () => source.rateLimitedSources);
   gaugeFrom(registry, 'rate_limit_flows', 'Solicitation (source, target) flows tracked by the per-flow rate limit (bounded)', () => source.rateLimitedFlows);
+  // New families rather than a path label on advertisements_sent_total: existing series stay as they are.
+  counterFrom(registry, 'fast_path_answered_total', 'Neighbour Solicitations answered in the kernel (eBPF fast path); not in advertisements_sent_total', () => Number(source.fastPath?.answered ?? 0n));
+  counterFrom(
+    registry,
+    'fast_path_passed_total',
+    'Solicitations for a kernel-path target passed to the socket path (DAD probe, other shape, a failed RFC 4861 §7.1.1 row)',
+    () => Number(source.fastPath?.deferred ?? 0n),
+  );
   const latency = new Histogram({
     name: `${METRIC_PREFIX}receive_to_send_seconds`,
     help: 'From the kernel receive timestamp of the oldest solicitation in a batch to its answers being sent',

@@ -12,3 +12,12 @@ export interface ListenAddress {
   readonly host: string | undefined;
   readonly port: number;
 }
+
+/** Values of `--fast-path`: the in-kernel answer path when possible, always, or never. */
+export const FAST_PATH_MODES = ['auto', 'bpf', 'socket'] as const;
+/** One of {@link FAST_PATH_MODES}. */
+export type FastPathMode = (typeof FAST_PATH_MODES)[number];
+/** The default: the socket path, the only one with answer limits (docs/ebpf-fast-path.md). */
+export const DEFAULT_FAST_PATH: FastPathMode = 'socket';
+/** The path that answers, as the `started` log line and `check` name it. */
+export type FastPathKind = 'bpf-tcx' | 'bpf-xdp-generic' | 'socket';

@@ -34,7 +34,8 @@ export async function packRepository(workDir: string): Promise<PackResult> {
 /** Copy the checkout's tracked and untracked-but-not-ignored files (no node_modules, dist, build) to `dest`. */
 export async function copyCheckout(dest: string): Promise<void> {
   const { stdout } = await run('git', ['-C', REPO, 'ls-files', '-z', '--cached', '--others', '--exclude-standard']);
-  for (const file of stdout.split('\0').filter((f) => f !== '' && existsSync(join(REPO, f)))) {
+  // A worktree whose node_modules is a symlink lists it as untracked (the ignore rule matches directories only).
+  for (const file of stdout.split('\0').filter((f) => f !== '' && f !== 'node_modules' && existsSync(join(REPO, f)))) {
     mkdirSync(dirname(join(dest, file)), { recursive: true });
     cpSync(join(REPO, file), join(dest, file));
   }

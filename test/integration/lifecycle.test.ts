@@ -8,6 +8,7 @@ import { sleep } from '../../src/lab/wait';
 import { DaemonProcess } from '../helpers/daemon-process';
 import { isRoot, pingUntil, runCli } from '../helpers/lab-tools';
 import { cpuMillis } from '../helpers/proc';
+import { lanNeighbourMac, plugUplink } from '../helpers/plug-uplink';
 
 const skip = isRoot() ? false : 'needs root for network namespaces (run: sudo npm test)';
 /** A daemon that spins on a missing interface burns ~2000 ms in this window; an idle one ~0. */
@@ -21,23 +22,6 @@ async function idleCpu(daemon: DaemonProcess): Promise<number> {
   const before = cpuMillis(daemon.pid);
   await sleep(IDLE_WINDOW_MS);
   return cpuMillis(daemon.pid) - before;
-}
-
-/** A new veth pair `ifname` (host) / lan0 (LAN) with `mac` on the host side, addressed and up, as a network manager would. */
-async function plugUplink(lab: Scenario, ifname: string, mac: string): Promise<void> {
-  const host = (...args: string[]): Promise<unknown> => runInNamespace(lab.host.ns, 'ip', args);
-  const lan = (...args: string[]): Promise<unknown> => runInNamespace(lab.lan.ns, 'ip', args);
-  await host('link', 'add', ifname, 'address', mac, 'type', 'veth', 'peer', 'name', 'lan0', 'netns', lab.lan.ns);
-  await host('-6', 'addr', 'add', `${lab.host.uplinkAddress}/64`, 'dev', ifname, 'nodad');
-  await lan('-6', 'addr', 'add', `${lab.lan.address}/64`, 'dev', 'lan0', 'nodad');
-  await lan('link', 'set', 'lan0', 'up');
-  await host('link', 'set', ifname, 'up');
-}
-
-/** The link-layer address the LAN kernel has cached for `address`, if any. */
-async function lanNeighbourMac(lab: Scenario, address: string): Promise<string | undefined> {
-  const { stdout } = await runInNamespace(lab.lan.ns, 'ip', ['-6', 'neigh', 'show', address, 'dev', 'lan0']);
-  return /lladdr ([0-9a-f:]{17})/.exec(stdout)?.[1];
 }
 
 describe('lifecycle: missing, deleted and recreated uplinks', { skip }, () => {

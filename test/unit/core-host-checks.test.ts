@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { checkExitCode, evaluateHost, formatReport, type CheckResult, type HostFacts } from '../../src/core/host-checks';
+import { checkExitCode, checkFastPath, evaluateHost, formatReport, type CheckResult, type HostFacts } from '../../src/core/host-checks';
 import type { RouteInfo } from '../../src/model/target';
 import { parseTarget } from '../../src/core/parse-target';
 import { parseIpv6 } from '../../src/wire/address';
@@ -93,5 +93,32 @@ describe('host checks (pure)', () => {
     const fail = lines.findIndex((l) => l.startsWith('FAIL  forwarding'));
     assert.match(lines[fail + 1]!, /^ {20}fix: sysctl -w net\.ipv6\.conf\.all\.forwarding=1$/);
     assert.equal(lines.at(-1), '1 problem(s) would stop the responder');
+  });
+});
+
+describe('host checks: --fast-path (which path run would use, and why)', () => {
+  it('socket: ok, names the default and what bpf would use', () => {
+    const r = checkFastPath({ mode: 'socket', available: { kind: 'bpf-tcx' } });
+    assert.equal(r.status, 'ok');
+    assert.match(r.message, /run would answer from the socket: --fast-path socket, the default .*\(--fast-path bpf would use bpf-tcx\)/);
+  });
+
+  it('auto or bpf with the kernel path available: in the kernel, and says it has no answer limits', () => {
+    for (const mode of ['auto', 'bpf'] as const) {
+      const r = checkFastPath({ mode, available: { kind: 'bpf-xdp-generic' } });
+      assert.equal(r.status, 'ok');
+      assert.match(r.message, /in the kernel \(bpf-xdp-generic\), without answer limits/);
+    }
+  });
+
+  it('auto without it: the socket, with the reason; bpf without it: fail (run would exit 3) with fixes', () => {
+    const available = { reason: 'cannot load the program: Operation not permitted (needs CAP_BPF and CAP_NET_ADMIN)' };
+    const auto = checkFastPath({ mode: 'auto', available });
+    assert.equal(auto.status, 'ok');
+    assert.match(auto.message, /socket: the in-kernel path is unavailable \(cannot load the program/);
+    const bpf = checkFastPath({ mode: 'bpf', available });
+    assert.equal(bpf.status, 'fail');
+    assert.match(bpf.message, /run would exit 3/);
+    assert.ok(bpf.fixes.some((fix) => fix.includes('CAP_BPF')));
   });
 });

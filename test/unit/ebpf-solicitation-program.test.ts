@@ -14,7 +14,11 @@ import { solicitationProgram, type FastPathHook } from '../../src/wire/ebpf/soli
 import { decodeAdvertisementFrame } from '../../src/wire/frame';
 import * as captured from '../fixtures/captured';
 import { hex, toHex } from '../fixtures/hex';
-import { FAST_PATH_CASES, vmMaps } from '../helpers/ebpf-frames';
+import { SolicitationView } from '../../src/core/solicitation-view';
+import { validateSolicitation } from '../../src/core/validate';
+import { ANSWERER, FAST_PATH_CASES, FRAME_FIELD_RULES, violating, vmMaps } from '../helpers/ebpf-frames';
+import { parseMac } from '../../src/wire/address';
+import { SOLICITATION_RULES } from '../../src/wire/solicitation-rules';
 import { runEbpf, type VmMap } from '../helpers/ebpf-vm';
 
 function counter(maps: Record<string, VmMap>, slot: number): number {
@@ -49,7 +53,7 @@ for (const hook of ['xdp', 'tc'] as const) {
     });
 
     it('stays small (a size regression shows here first)', () => {
-      assert.ok(answering.instructions.length <= 180, `${answering.instructions.length} slots:\n${disassemble(answering)}`);
+      assert.ok(answering.instructions.length <= 200, `${answering.instructions.length} slots:\n${disassemble(answering)}`);
       assert.ok(counting.instructions.length <= 40, `${counting.instructions.length} slots`);
     });
 
@@ -74,6 +78,26 @@ for (const hook of ['xdp', 'tc'] as const) {
     it('answering: the captured NS becomes the captured NA, byte for byte', () => {
       const result = runEbpf(answering, { hook, frame: hex(captured.NS_MULTICAST), maps: vmMaps() });
       assert.equal(toHex(result.frame), toHex(hex(captured.NA_SOLICITED_OVERRIDE)));
+    });
+
+    it('answering: no frame failing any field row of the shared rule table is answered (one home per rule)', () => {
+      assert.ok(FRAME_FIELD_RULES.some((row) => row.name === 'source-not-multicast'), 'the newest row is in the table');
+      for (const row of FRAME_FIELD_RULES) {
+        const frame = violating(row);
+        // The userspace validator refuses it for this row's reason: it fails this row and no earlier one.
+        assert.equal(validateSolicitation(frame, 0, frame.length, parseMac(ANSWERER.mac), new SolicitationView()), row.reason, row.name);
+        const maps = vmMaps();
+        const result = runEbpf(answering, { hook, frame, maps });
+        assert.equal(result.retval, VERDICT[hook].pass, `${row.name}: passed on to userspace`);
+        assert.equal(toHex(result.frame), toHex(frame), `${row.name}: unchanged`);
+        assert.equal(counter(maps, FastPathCounter.answered), 0, row.name);
+      }
+    });
+
+    it('answering: the checks come from the table (without the source-not-multicast row, that frame is answered)', () => {
+      const row = FRAME_FIELD_RULES.find((r) => r.name === 'source-not-multicast')!;
+      const program = solicitationProgram({ hook, answer: true }, SOLICITATION_RULES.filter((r) => r !== row));
+      assert.equal(runEbpf(program, { hook, frame: violating(row), maps: vmMaps() }).retval, VERDICT[hook].send);
     });
 
     it('counting: matches what the answering program matches, and passes every frame unchanged', () => {

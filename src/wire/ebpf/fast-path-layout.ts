@@ -45,11 +45,11 @@ export const ANSWERED_FRAME_LENGTH = FrameOffset.icmpv6 + ANSWERED_ICMPV6_LENGTH
 
 /** Slots of the per-CPU `counters` array (u64 each). */
 export const FastPathCounter = {
-  /** A valid-looking NS (hop limit 255, code 0) for a target in the `targets` map. */
+  /** An NS for a target in the `targets` map (the socket filter's rows of the rule table). */
   matched: 0,
   /** Rewritten into the NA and sent back out of the receiving device. */
   answered: 1,
-  /** Matched but left to userspace: DAD probe, other option layout, bad checksum, own frame. */
+  /** Matched but left to userspace: a failed RFC 4861 §7.1.1 row, DAD probe, other shape, own frame. */
   deferred: 2,
 } as const;
 

@@ -1,19 +1,18 @@
 /**
  * Generates the in-kernel Neighbour Solicitation program for XDP or tc/tcx.
- * It recognises an NS (RFC 4861 §7.1.1: hop limit 255, code 0) for a target
- * in the `targets` map and counts it. In answer mode it also rewrites the
- * common shape (one SLLA option, unicast source, valid checksum) into the NA
- * in place and sends it back out of the receiving device. Every other frame
- * passes on to the packet socket, where userspace applies the full rules.
+ * Its checks are compiled from the shared rule table (wire/solicitation-rules.ts,
+ * see rule-checks.ts): the socket filter's rows recognise an NS for a target in
+ * the `targets` map, which is counted. In answer mode every other row (RFC 4861
+ * §7.1.1 and ours) must pass too, on the one shape rewritten here (one SLLA
+ * option, unicast source); the NS becomes its NA in place and goes back out of
+ * the receiving device. Every other frame passes on to the packet socket, where
+ * userspace applies the same rows and counts the reason.
  */
-import { EtherType } from '../ethernet';
 import { Icmpv6Type } from '../icmpv6';
-import { IpProtocol } from '../ipv6';
 import { NdOptionType } from '../nd-options';
+import { SOLICITATION_RULES, type NdRule } from '../solicitation-rules';
 import { Assembler, type AssembledProgram } from './assembler';
 import {
-  ANSWERED_FRAME_LENGTH,
-  ANSWERED_ICMPV6_LENGTH,
   CONFIG_FLAGS_OFFSET,
   FastPathCounter,
   FrameOffset as F,
@@ -22,6 +21,8 @@ import {
 import { littleEndianValue as le } from './instruction';
 import { Helper, SkBuff, TcAction, XdpAction, XdpMd } from './kernel-abi';
 import { Reg } from './opcodes';
+import { pseudoHeaderTail, sumMessage } from './program-checksum';
+import { emitRuleChecks } from './rule-checks';
 
 /** Where the program runs: the XDP hook or a tc/tcx classifier (SCHED_CLS). */
 export type FastPathHook = 'xdp' | 'tc';
@@ -33,7 +34,7 @@ export interface SolicitationProgramOptions {
   readonly answer: boolean;
 }
 
-const { R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10 } = Reg;
+const { R0, R1, R2, R6, R7, R8, R9, R10 } = Reg;
 const CTX = R6;
 const DATA = R7;
 const DATA_END = R8;
@@ -41,18 +42,26 @@ const CONFIG = R9;
 /** Stack slots below the frame pointer. */
 const STACK_COUNTER_KEY = -4;
 const STACK_CONFIG_KEY = -8;
-const STACK_PSEUDO_TAIL = -16;
 /** Solicited flag of the NA (RFC 4861 §4.4). */
 const FLAG_SOLICITED = 0x40;
 
 /** The program, with map references to `targets`, `config` and `counters` left for the loader. */
-export function solicitationProgram(options: SolicitationProgramOptions): AssembledProgram {
+export function solicitationProgram(options: SolicitationProgramOptions, rules: readonly NdRule[] = SOLICITATION_RULES): AssembledProgram {
+  requireShapeRows(rules);
   const asm = new Assembler();
+  const regs = { ctx: CTX, data: DATA, dataEnd: DATA_END, config: CONFIG };
   loadPacketBounds(asm, options.hook);
-  matchSolicitation(asm);
+  // The rows the classic-BPF socket filter applies too (EtherType, header chain, type, target):
+  // a frame failing them is not an NS for us, and passes on uncounted.
+  asm.mov64Reg(R1, DATA).alu64Imm('ADD', R1, SOLICITATION_MIN_FRAME).jmpReg('JGT', R1, DATA_END, 'pass');
+  emitRuleChecks(asm, rules.filter((row) => row.kernel), { hook: options.hook, regs, fail: 'pass' });
   count(asm, FastPathCounter.matched);
   if (options.answer) {
-    checkAnswerable(asm, options.hook);
+    // Every other row (RFC 4861 §7.1.1 and ours), and the one shape rewritten here: a frame
+    // failing any of them is never answered in the kernel. It is deferred (counted) and passed
+    // on to the packet socket, where the userspace validator counts it under its reason.
+    loadConfig(asm);
+    emitRuleChecks(asm, rules.filter((row) => !row.kernel), { hook: options.hook, regs, fail: 'defer' });
     rewriteIntoAdvertisement(asm);
     count(asm, FastPathCounter.answered);
     sendBack(asm, options.hook);
@@ -63,6 +72,13 @@ export function solicitationProgram(options: SolicitationProgramOptions): Assemb
   return asm.assemble();
 }
 
+/** The rewrite relies on rows that fix the frame's shape: without them it would read past the NS. */
+function requireShapeRows(rules: readonly NdRule[]): void {
+  for (const kind of ['header-chain', 'ipv6-payload', 'options', 'target'] as const) {
+    if (!rules.some((row) => row.kind === kind)) throw new RangeError(`the rule table has no ${kind} row: the fast path needs it`);
+  }
+}
+
 /** r6 = ctx, r7 = first byte of the frame, r8 = end of its linear part. */
 function loadPacketBounds(asm: Assembler, hook: FastPathHook): void {
   const ctx = hook === 'xdp' ? { data: XdpMd.data, dataEnd: XdpMd.dataEnd } : { data: SkBuff.data, dataEnd: SkBuff.dataEnd };
@@ -71,25 +87,16 @@ function loadPacketBounds(asm: Assembler, hook: FastPathHook): void {
   if (hook === 'tc') asm.ldx('W', R1, CTX, SkBuff.vlanPresent).jmpImm('JNE', R1, 0, 'pass');
 }
 
-/** Falls through for an NS (hop limit 255, code 0) whose target is in the map; else goes to pass. */
-function matchSolicitation(asm: Assembler): void {
+/** CONFIG = the `config` value (our MAC, NA flags); defers if the loader has not filled it. */
+function loadConfig(asm: Assembler): void {
   asm
-    .mov64Reg(R1, DATA)
-    .alu64Imm('ADD', R1, SOLICITATION_MIN_FRAME)
-    .jmpReg('JGT', R1, DATA_END, 'pass')
-    .ldx('H', R1, DATA, F.etherType)
-    .jmpImm('JNE', R1, le(EtherType.IPv6 >> 8, EtherType.IPv6 & 0xff), 'pass')
-    .ldx('B', R1, DATA, F.nextHeader)
-    .jmpImm('JNE', R1, IpProtocol.Icmpv6, 'pass')
-    .ldx('B', R1, DATA, F.hopLimit) // RFC 4861 §7.1.1: hop limit 255, so it never crossed a router
-    .jmpImm('JNE', R1, 255, 'pass')
-    .ldx('H', R1, DATA, F.icmpv6) // type 135 and code 0 in one load
-    .jmpImm('JNE', R1, le(Icmpv6Type.NeighborSolicitation, 0), 'pass')
-    .ldMap(R1, 'targets')
-    .mov64Reg(R2, DATA)
-    .alu64Imm('ADD', R2, F.target)
+    .st('W', R10, STACK_CONFIG_KEY, 0)
+    .mov64Reg(R2, R10)
+    .alu64Imm('ADD', R2, STACK_CONFIG_KEY)
+    .ldMap(R1, 'config')
     .call(Helper.mapLookupElem)
-    .jmpImm('JEQ', R0, 0, 'pass');
+    .jmpImm('JEQ', R0, 0, 'defer')
+    .mov64Reg(CONFIG, R0);
 }
 
 /** counters[slot] += 1 on this CPU (a per-CPU array: no atomics needed). Clobbers r0-r5. */
@@ -106,81 +113,6 @@ function count(asm: Assembler, slot: number): void {
     .alu64Imm('ADD', R1, 1)
     .stx('DW', R0, 0, R1)
     .label(done);
-}
-
-/** Goes to defer unless the NS has the one shape answered here, a valid checksum, and is not our own. */
-function checkAnswerable(asm: Assembler, hook: FastPathHook): void {
-  asm
-    .mov64Reg(R1, DATA)
-    .alu64Imm('ADD', R1, ANSWERED_FRAME_LENGTH)
-    .jmpReg('JGT', R1, DATA_END, 'defer')
-    .jmpReg('JLT', R1, DATA_END, 'defer'); // trailing bytes: let userspace look
-  if (hook === 'tc') asm.ldx('W', R1, CTX, SkBuff.len).jmpImm('JNE', R1, ANSWERED_FRAME_LENGTH, 'defer');
-  asm
-    .ldx('H', R1, DATA, F.payloadLength)
-    .jmpImm('JNE', R1, le(0, ANSWERED_ICMPV6_LENGTH), 'defer')
-    .ldx('H', R1, DATA, F.option) // one SLLA option of 8 bytes (length 1)
-    .jmpImm('JNE', R1, le(NdOptionType.SourceLinkLayerAddress, 1), 'defer')
-    .ldx('B', R1, DATA, F.ipv6Source)
-    .jmpImm('JEQ', R1, 0xff, 'defer') // a multicast source is invalid
-    .ldx('DW', R1, DATA, F.ipv6Source)
-    .ldx('DW', R2, DATA, F.ipv6Source + 8)
-    .alu64Reg('OR', R1, R2)
-    .jmpImm('JEQ', R1, 0, 'defer'); // DAD probe (source ::): its NA goes to ff02::1 with S=0
-  pseudoHeaderTail(asm);
-  sumMessage(asm);
-  asm.jmpImm('JNE', R0, 0xffff, 'defer'); // RFC 4861 §7.1.1: the checksum must be valid
-  asm
-    .st('W', R10, STACK_CONFIG_KEY, 0)
-    .mov64Reg(R2, R10)
-    .alu64Imm('ADD', R2, STACK_CONFIG_KEY)
-    .ldMap(R1, 'config')
-    .call(Helper.mapLookupElem)
-    .jmpImm('JEQ', R0, 0, 'defer')
-    .mov64Reg(CONFIG, R0)
-    .ldx('W', R1, DATA, F.ethernetSource) // a frame from our own MAC is ignored, not answered
-    .ldx('W', R2, CONFIG, 0)
-    .jmpReg('JNE', R1, R2, 'not-own')
-    .ldx('H', R1, DATA, F.ethernetSource + 4)
-    .ldx('H', R2, CONFIG, 4)
-    .jmpReg('JEQ', R1, R2, 'defer')
-    .label('not-own');
-}
-
-/** The pseudo-header's last 8 bytes on the stack: upper-layer length 32 (be32), zeros, next header 58. */
-function pseudoHeaderTail(asm: Assembler): void {
-  asm
-    .st('DW', R10, STACK_PSEUDO_TAIL, 0)
-    .st('B', R10, STACK_PSEUDO_TAIL + 3, ANSWERED_ICMPV6_LENGTH)
-    .st('B', R10, STACK_PSEUDO_TAIL + 7, IpProtocol.Icmpv6);
-}
-
-/**
- * r0 = the folded (not complemented) one's-complement sum of the pseudo-header and the ICMPv6
- * message, in the byte order a 16-bit store writes back (0xffff when the checksum is valid).
- * The addresses and the message are contiguous (bytes 22..86), so one bpf_csum_diff covers them.
- */
-function sumMessage(asm: Assembler): void {
-  asm
-    .mov64Imm(R1, 0)
-    .mov64Imm(R2, 0)
-    .mov64Reg(R3, R10)
-    .alu64Imm('ADD', R3, STACK_PSEUDO_TAIL)
-    .mov64Imm(R4, 8)
-    .mov64Imm(R5, 0)
-    .call(Helper.csumDiff)
-    .mov64Reg(R5, R0)
-    .mov64Imm(R1, 0)
-    .mov64Imm(R2, 0)
-    .mov64Reg(R3, DATA)
-    .alu64Imm('ADD', R3, F.ipv6Source)
-    .mov64Imm(R4, ANSWERED_FRAME_LENGTH - F.ipv6Source)
-    .call(Helper.csumDiff)
-    .jmpImm('JSLT', R0, 0, 'defer')
-    .mov32Reg(R0, R0);
-  for (let fold = 0; fold < 2; fold++) {
-    asm.mov64Reg(R1, R0).alu64Imm('RSH', R1, 16).alu64Imm('AND', R0, 0xffff).alu64Reg('ADD', R0, R1);
-  }
 }
 
 /** Turns the NS into its NA in place (RFC 4861 §7.2.4): same length, new addresses, TLLA. */
@@ -218,7 +150,8 @@ function rewriteIntoAdvertisement(asm: Assembler): void {
     .stx('W', DATA, F.optionAddress, R1)
     .ldx('H', R1, CONFIG, 4)
     .stx('H', DATA, F.optionAddress + 4, R1);
-  sumMessage(asm); // the pseudo-header tail is still on the stack: same length, same next header
+  pseudoHeaderTail(asm); // same length and next header as the NS
+  sumMessage(asm, DATA, 'defer');
   asm.alu64Imm('XOR', R0, 0xffff).stx('H', DATA, F.icmpv6Checksum, R0);
 }
 

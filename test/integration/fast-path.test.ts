@@ -1,0 +1,183 @@
+/**
+ * `--fast-path bpf` in the lab: the daemon answers the LAN from the kernel (tcx on the veth
+ * uplink), with the same bytes as the socket path, only for targets answerable now, and
+ * detaches at exit.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createScenario, type Scenario } from '../../src/lab/topology';
+import { startCapture } from '../../src/lab/capture';
+import { runInNamespace } from '../../src/lab/exec';
+import { DaemonProcess } from '../helpers/daemon-process';
+import { EbpfPeer } from '../helpers/ebpf-lab';
+import { isRoot, ICMP_ND_FILTER, ndPackets, pingOnce, pingUntil } from '../helpers/lab-tools';
+import { ignoredSeries, METRICS_PORT, scrapeMetrics, waitForMetrics } from '../helpers/metrics';
+import { sendFrames, solicitation } from '../helpers/solicitations';
+import { toHex } from '../fixtures/hex';
+import { lanNeighbourMac, plugUplink } from '../helpers/plug-uplink';
+
+const skip = isRoot() ? false : 'needs root for network namespaces and bpf(2)';
+
+const ANSWERED = 'ndp_responder_fast_path_answered_total';
+const SENT = 'ndp_responder_advertisements_sent_total';
+const PASSED = 'ndp_responder_fast_path_passed_total';
+
+/** Program ids on the uplink's tcx ingress chain (BPF_PROG_QUERY from inside the host namespace). */
+async function tcxPrograms(lab: Scenario): Promise<number[]> {
+  const peer = new EbpfPeer(lab.host.ns, { ifname: 'eth0', queryOnly: true });
+  const chain = await peer.next('tcx');
+  await peer.exited;
+  return chain.programIds as number[];
+}
+
+/** Send `frame` from the LAN and return the first NA for `target` captured on lan0 after it. */
+async function answerTo(lab: Scenario, frame: Uint8Array, target: string): Promise<Uint8Array | undefined> {
+  const capture = await startCapture(lab.lan.ns, 'lan0', ICMP_ND_FILTER);
+  await sendFrames(lab, [frame]);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  return ndPackets(await capture.stop()).find((p) => p.type === 136 && p.ipv6Source === target)?.data;
+}
+
+async function forget(lab: Scenario): Promise<void> {
+  await runInNamespace(lab.lan.ns, 'ip', ['-6', 'neigh', 'flush', 'dev', 'lan0']);
+}
+
+describe('in-kernel fast path in the daemon (--fast-path)', { skip }, () => {
+  let lab: Scenario;
+  const daemons: DaemonProcess[] = [];
+  const start = async (mode: string | undefined, extra: string[] = []): Promise<DaemonProcess> => {
+    const args = [...extra, '--interface', 'eth0', '--target', lab.container.address, '--via', 'br0', '--metrics-listen', `127.0.0.1:${METRICS_PORT}`];
+    await Promise.all(daemons.map((previous) => previous.stop('SIGKILL')));
+    const d = new DaemonProcess(lab.host.ns, mode === undefined ? args : [...args, '--fast-path', mode]);
+    daemons.push(d);
+    await d.started();
+    await d.waitForLog((r) => r.msg === 'route gained, answering', 5000, 'route gained');
+    return d;
+  };
+
+  before(async () => {
+    lab = await createScenario();
+  });
+
+  after(async () => {
+    for (const d of daemons) d.kill();
+    await lab?.destroy();
+  });
+
+  test('bpf: the LAN resolves and pings the container from kernel answers, byte-identical to the socket path; route loss and exit', async () => {
+    const d = await start('bpf');
+    const started = d.logs.find((r) => r.msg === 'started');
+    assert.equal(started?.fastPath, 'bpf-tcx', 'tcx is the first choice on Linux 6.6+');
+    assert.equal((await tcxPrograms(lab)).length, 1, 'one program on the tcx ingress chain');
+
+    assert.equal(await pingOnce(lab.lan.ns, lab.container.address), true, 'LAN ping to the container');
+    const metric = await waitForMetrics(lab.host.ns, (m) => m(ANSWERED) >= 1, 'a kernel answer counted');
+    assert.equal(metric(SENT), 0, 'the socket path sent nothing: the answer came from the kernel');
+
+    const ns = solicitation(lab, lab.container.address);
+    const kernelNa = await answerTo(lab, ns, lab.container.address);
+    assert.ok(kernelNa !== undefined, 'the kernel answered the crafted NS');
+    assert.equal((await scrapeMetrics(lab.host.ns))(SENT), 0);
+
+    // A frame failing a §7.1.1 row is not answered in the kernel: it passes to the socket path, which counts its reason.
+    const passedBefore = (await scrapeMetrics(lab.host.ns))(PASSED);
+    assert.equal(await answerTo(lab, solicitation(lab, lab.container.address, { hopLimit: 64 }), lab.container.address), undefined);
+    const afterBad = await waitForMetrics(lab.host.ns, (m) => m(ignoredSeries('bad-hop-limit')) >= 1, 'bad-hop-limit counted by the socket path');
+    assert.equal(afterBad(PASSED), passedBefore + 1, 'passed on by the kernel');
+
+    // Route lost: the target leaves the map, and nobody answers.
+    await runInNamespace(lab.host.ns, 'ip', ['-6', 'route', 'add', `${lab.container.address}/128`, 'dev', 'eth0']);
+    await d.waitForLog((r) => r.msg === 'route lost, not answering', 3000, 'route lost');
+    const before = (await scrapeMetrics(lab.host.ns))(ANSWERED);
+    assert.equal(await answerTo(lab, ns, lab.container.address), undefined, 'no answer while routed out of the uplink');
+    assert.equal((await scrapeMetrics(lab.host.ns))(ANSWERED), before, 'not answered in the kernel');
+    await runInNamespace(lab.host.ns, 'ip', ['-6', 'route', 'del', `${lab.container.address}/128`, 'dev', 'eth0']);
+    await d.waitForLog((r) => r.msg === 'route gained, answering' && d.logs.some((x) => x.msg === 'route lost, not answering'), 3000, 'route regained');
+    assert.ok((await answerTo(lab, ns, lab.container.address)) !== undefined, 'answered again');
+
+    await d.stop();
+    assert.deepEqual(await tcxPrograms(lab), [], 'SIGTERM detached the program');
+
+    // The same NS through the socket path: the same NA, byte for byte.
+    const socket = await start('socket');
+    assert.equal(socket.logs.find((r) => r.msg === 'started')?.fastPath, 'socket');
+    const socketNa = await answerTo(lab, ns, lab.container.address);
+    assert.ok(socketNa !== undefined, 'the socket path answered');
+    assert.equal(toHex(kernelNa), toHex(socketNa));
+    assert.equal((await scrapeMetrics(lab.host.ns))(SENT) >= 1, true);
+    await socket.stop();
+  });
+
+  test('auto: picks the kernel path here, and the LAN pings the container', async () => {
+    await forget(lab);
+    const d = await start('auto');
+    assert.equal(d.logs.find((r) => r.msg === 'started')?.fastPath, 'bpf-tcx');
+    assert.equal(await pingOnce(lab.lan.ns, lab.container.address), true);
+    await waitForMetrics(lab.host.ns, (m) => m(ANSWERED) >= 1, 'a kernel answer counted');
+    await d.stop();
+  });
+
+  test('bpf: a recreated uplink (new ifindex and MAC) gets the program again, and the kernel answers with the new MAC', async () => {
+    const d = await start('bpf');
+    const firstIfindex = d.logs.find((r) => r.msg === 'answering in the kernel for single-address targets')?.ifindex;
+    await runInNamespace(lab.host.ns, 'ip', ['link', 'del', 'eth0']);
+    await d.waitForLog((r) => r.msg === 'link down' || r.msg === 'link removed, waiting for it', 3000, 'link down or removed');
+    await plugUplink(lab, 'eth0', '02:00:00:00:71:b7');
+    const attached = await d.waitForLog((r) => r.msg === 'fast path attached', 3000, 'fast path attached again');
+    assert.notEqual(attached.ifindex, firstIfindex, 'a new ifindex');
+    const before = (await scrapeMetrics(lab.host.ns))(ANSWERED);
+    assert.ok((await pingUntil(lab.lan.ns, lab.container.address, 2000)) !== undefined, 'container reachable through the new uplink');
+    assert.equal(await lanNeighbourMac(lab, lab.container.address), '02:00:00:00:71:b7', 'the NA carried the new MAC');
+    const after = await scrapeMetrics(lab.host.ns);
+    assert.ok(after(ANSWERED) > before, 'answered in the kernel');
+    assert.equal(after(SENT), 0);
+    await d.stop();
+  });
+
+  test('bpf with --source link-local: the kernel answers nothing (its NA is always from the target), the socket path does', async () => {
+    await forget(lab);
+    const d = await start('bpf', ['--source', 'link-local']);
+    assert.equal(await pingOnce(lab.lan.ns, lab.container.address), true);
+    const metric = await waitForMetrics(lab.host.ns, (m) => m(SENT) >= 1, 'a socket answer counted');
+    assert.equal(metric(ANSWERED), 0);
+    await d.stop();
+  });
+
+  test('bpf: a SIGHUP reload that drops the target takes it out of the kernel map', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ndp-fast-'));
+    const file = join(dir, 'config.yaml');
+    const write = (targets: string[]): void =>
+      writeFileSync(file, `interface: eth0\nvia: br0\nfast-path: bpf\ntargets:\n${targets.map((t) => `  - ${t}\n`).join('')}`);
+    try {
+      write([lab.container.address]);
+      await Promise.all(daemons.map((previous) => previous.stop('SIGKILL')));
+      const d = new DaemonProcess(lab.host.ns, ['--config', file, '--metrics-listen', `127.0.0.1:${METRICS_PORT}`]);
+      daemons.push(d);
+      assert.equal((await d.started()).fastPath, 'bpf-tcx', 'fast-path from the file');
+      const ns = solicitation(lab, lab.container.address);
+      assert.ok((await answerTo(lab, ns, lab.container.address)) !== undefined, 'answered before the reload');
+      write(['2001:db8::a:71a4']);
+      d.signal('SIGHUP');
+      await d.waitForLog((r) => r.msg === 'reloaded', 3000, 'reloaded');
+      const before = (await scrapeMetrics(lab.host.ns))(ANSWERED);
+      assert.equal(await answerTo(lab, ns, lab.container.address), undefined, 'silent once the target is gone');
+      assert.equal((await scrapeMetrics(lab.host.ns))(ANSWERED), before);
+      await d.stop();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('default: the socket path (in-kernel answers have no answer limits)', async () => {
+    await forget(lab);
+    const d = await start(undefined);
+    assert.equal(d.logs.find((r) => r.msg === 'started')?.fastPath, 'socket');
+    assert.equal(await pingOnce(lab.lan.ns, lab.container.address), true);
+    const metric = await waitForMetrics(lab.host.ns, (m) => m(SENT) >= 1, 'a socket answer counted');
+    assert.equal(metric(ANSWERED), 0);
+    await d.stop();
+  });
+});
