@@ -21,10 +21,10 @@ export interface DaemonOptions {
   readonly waitForInterface?: boolean;
   /** `--announce`: warm the router's cache for each new single-address target. */
   readonly announce?: boolean;
-  /** Answer rate limits; DEFAULT_RATE_LIMITS when absent. */
-  readonly rateLimits?: RateLimitSettings;
-  /** `--fast-path`: answer in the kernel (bpf), when possible (auto), or only from the socket; DEFAULT_FAST_PATH when absent. */
-  readonly fastPath?: FastPathMode;
+  /** Answer rate limits (DEFAULT_RATE_LIMITS unless flags or the file set them). */
+  readonly rateLimits: RateLimitSettings;
+  /** `--fast-path`: answer in the kernel (bpf), when possible (auto), or only from the socket. */
+  readonly fastPath: FastPathMode;
 }
 
 /** Raw option values as commander hands them over for `run`. */
@@ -52,6 +52,15 @@ export interface RunConfig {
   readonly docker: DockerOptions | undefined;
   /** `--metrics-listen`, when given. */
   readonly metricsListen: ListenAddress | undefined;
+}
+
+/** `--fast-path` (or the file's `fast-path`), DEFAULT_FAST_PATH when absent; UserError (exit 2) otherwise. Shared by `run` and `check`. */
+export function parseFastPathMode(value: string | undefined): FastPathMode {
+  const mode = value ?? DEFAULT_FAST_PATH;
+  if (!(FAST_PATH_MODES as readonly string[]).includes(mode)) {
+    throw new UserError(`invalid --fast-path "${mode}": expected one of ${FAST_PATH_MODES.join(', ')}`);
+  }
+  return mode as FastPathMode;
 }
 
 /** `name` when it is a valid interface name; else UserError (exit 2) naming `flag`. Shared by `run` and `check`. */
@@ -82,10 +91,7 @@ export function parseRunOptions(raw: RawRunOptions): RunConfig {
   if (logFormat !== undefined && logFormat !== 'json' && logFormat !== 'pretty') {
     throw new UserError(`invalid --log-format "${logFormat}": expected json or pretty`);
   }
-  const fastPath = raw.fastPath ?? DEFAULT_FAST_PATH;
-  if (!(FAST_PATH_MODES as readonly string[]).includes(fastPath)) {
-    throw new UserError(`invalid --fast-path "${fastPath}": expected one of ${FAST_PATH_MODES.join(', ')}`);
-  }
+  const fastPath = parseFastPathMode(raw.fastPath);
   return {
     daemon: {
       interface: ifname,
@@ -98,7 +104,7 @@ export function parseRunOptions(raw: RawRunOptions): RunConfig {
       announce: raw.announce === true,
       override: raw.override !== false,
       rateLimits: operations.rateLimits,
-      fastPath: fastPath as FastPathMode,
+      fastPath,
     },
     logLevel: logLevel as LogLevel,
     logFormat,

@@ -9,7 +9,7 @@ import { RateLimitGate } from '../core/answer-gate';
 import type { DecisionContext } from '../core/decide';
 import { OutputBatch } from '../core/output-batch';
 import { AnswerPipeline, type DecisionObserver } from '../core/pipeline';
-import { DEFAULT_RATE_LIMITS, type RateLimitSettings } from '../core/rate-limit';
+import type { RateLimitSettings } from '../core/rate-limit';
 import type { SolicitationView } from '../core/solicitation-view';
 import { BUCKET_SLOTS, fillBucket, takeToken, type Rate } from '../core/token-bucket';
 import { warmUpPipeline } from '../core/warm-up';
@@ -44,11 +44,11 @@ export class AnswerLoop {
   }
 
   /** Run synthetic solicitations for `target` through the path so V8 has optimised it before the first real frame. */
-  warmUp(target: Uint8Array | undefined, rateLimits: RateLimitSettings | undefined): void {
+  warmUp(target: Uint8Array | undefined, rateLimits: RateLimitSettings): void {
     if (target === undefined) return;
     // The warm-up's synthetic solicitations must neither spend tokens nor count as DAD conflicts.
     this.gate.bypass = true;
-    const spareGate = new RateLimitGate(rateLimits ?? DEFAULT_RATE_LIMITS, performance.now());
+    const spareGate = new RateLimitGate(rateLimits, performance.now());
     warmUpPipeline(this.pipeline, this.context, target, 20_000, spareGate);
     this.gate.bypass = false;
   }

@@ -4,13 +4,13 @@ import type { RouteInfo } from '../model/target';
 import type { Target } from '../model/target';
 import { ExitCode, UserError } from '../model/errors';
 import { parseConfigText } from '../config/file';
-import { checkInterfaceName } from '../config/run-options';
+import { checkInterfaceName, parseFastPathMode } from '../config/run-options';
 import { effectiveCapabilities } from '../io/capabilities';
 import { parseTarget } from '../core/parse-target';
 import { HostWatcher } from '../io/host-watcher';
 import { readIpv6Conf } from '../io/sysctl';
 import { formatIpv6 } from '../wire/address';
-import { DEFAULT_FAST_PATH, FAST_PATH_MODES, type FastPathMode } from '../model/settings';
+import type { FastPathMode } from '../model/settings';
 import { probeFastPath } from './fast-path';
 
 /** Raw options of `ndp-responder check` as commander hands them over. */
@@ -51,12 +51,8 @@ function withConfigFile(raw: RawCheckOptions): RawCheckOptions {
 /** Validate `check` options (and the `--config` file) at the boundary (UserError, exit 2). */
 export function parseCheckOptions(raw: RawCheckOptions): CheckRequest {
   const options = withConfigFile(raw);
-  const fastPath = options.fastPath ?? DEFAULT_FAST_PATH;
-  if (!(FAST_PATH_MODES as readonly string[]).includes(fastPath)) {
-    throw new UserError(`invalid --fast-path "${fastPath}": expected one of ${FAST_PATH_MODES.join(', ')}`);
-  }
   return {
-    fastPath: fastPath as FastPathMode,
+    fastPath: parseFastPathMode(options.fastPath),
     interface: options.interface === undefined ? undefined : checkInterfaceName('--interface', options.interface),
     targets: (options.target ?? []).map((t) => parseTarget(t)),
     via: options.via === undefined ? undefined : checkInterfaceName('--via', options.via),

@@ -8,7 +8,6 @@ import type { DaemonOptions } from '../config/run-options';
 import { RateLimitGate } from '../core/answer-gate';
 import { routeReason, type DecisionContext } from '../core/decide';
 import { FLOW_KEY_SEED_WORDS } from '../core/flow-key';
-import { DEFAULT_RATE_LIMITS } from '../core/rate-limit';
 import { isEthernetMac } from '../core/host-checks';
 import { kernelTargetFilter, multicastPlan } from '../core/target-filter';
 import { HostConfigurator } from '../io/host-config';
@@ -18,7 +17,6 @@ import type { LinkBinding } from '../io/packet-link';
 import { readIpv6Conf } from '../io/sysctl';
 import type { ResponderCounters } from '../model/counters';
 import { ExitCode, UserError } from '../model/errors';
-import { DEFAULT_FAST_PATH } from '../model/settings';
 import type { Target } from '../model/target';
 import { formatMac, isLinkLocal } from '../wire/address';
 import { solicitationFilter } from '../wire/bpf';
@@ -53,7 +51,7 @@ export class Daemon {
     private options: DaemonOptions,
     private readonly log: Logger,
   ) {
-    this.fastPath = new DaemonFastPath(options.fastPath ?? DEFAULT_FAST_PATH, log.child({ module: 'fast-path' }));
+    this.fastPath = new DaemonFastPath(options.fastPath, log.child({ module: 'fast-path' }));
     this.targets = new TargetReconciler(options.targets, this.reconcileHooks(), log);
     this.uplink = new Uplink(options.interface, this.watcher, (data, count, meta) => this.answers.onFrames(data, count, meta), this.uplinkHooks(), log);
     this.configurator = new HostConfigurator(this.watcher, log.child({ module: 'host' }));
@@ -69,7 +67,7 @@ export class Daemon {
     this.conflictMonitor = new ConflictMonitor({ get targets() { return daemon.targets.current; }, get ownMac() { return daemon.uplink.current?.mac; } }, log.child({ module: 'conflict' }));
     // A secret seed per process: nobody can pick (source, target) pairs that share a neighbour's flow bucket.
     const seed = randomFillSync(new Uint32Array(FLOW_KEY_SEED_WORDS));
-    this.gate = new RateLimitGate(options.rateLimits ?? DEFAULT_RATE_LIMITS, performance.now(), (target, mac) => this.conflictMonitor.report('dad', target, mac), seed);
+    this.gate = new RateLimitGate(options.rateLimits, performance.now(), (target, mac) => this.conflictMonitor.report('dad', target, mac), seed);
     this.context = this.decisionContext();
     this.answers = new AnswerLoop(this.context, this.gate, (bytes, lengths, count) => this.uplink.send(bytes, lengths, count), log.child({ module: 'answer' }));
   }
@@ -105,6 +103,7 @@ export class Daemon {
       },
       routeReason: (target) => routeReason(target, this.context),
       routeOf: (target) => this.watcher.routeOf(target),
+      reviewed: () => this.syncFastPath(),
     };
   }
 
@@ -143,10 +142,7 @@ export class Daemon {
     }
     if (this.options.configureHost) await this.configureHost();
     this.watcher.on('link', (link: LinkInfo) => this.onOtherLink(link));
-    this.watcher.on('route', () => {
-      this.targets.review();
-      this.syncFastPath();
-    });
+    this.watcher.on('route', () => this.targets.review());
     this.fastPath.start(uplink?.up === true ? uplink : undefined, this.naFlags());
     this.uplink.start(uplink);
     this.logStarted(uplink);
@@ -155,7 +151,6 @@ export class Daemon {
     if (this.options.announce === true) for (const target of this.targets.current.targets) this.announcer.announce(target);
     warnSysctls(this.options.interface, this.log);
     this.targets.review();
-    this.syncFastPath();
   }
 
   /** R and O of every NA; S is the kernel path's own (it answers unicast sources only). */
@@ -164,18 +159,16 @@ export class Daemon {
   }
 
   /**
-   * The kernel answers exactly the single-address targets answerable now: the route allows it
-   * (core/decide.ts routeReason: not the host's own, routed out of the right interface), not
-   * link-local, not one of the host's addresses. Prefixes stay on the socket path, and so does
-   * everything under `--source link-local` (the kernel's NA is always sourced from the target).
+   * The kernel answers exactly the single-address targets the last review found answerable
+   * (the route allows it: core/decide.ts routeReason), not link-local, not one of the host's
+   * addresses. Prefixes stay on the socket path, and so does everything under
+   * `--source link-local` (the kernel's NA is always sourced from the target).
    */
   private syncFastPath(): void {
     if (this.fastPath.kind === 'socket') return;
-    const all = this.options.source === 'target' ? this.targets.current.targets : [];
-    const answerable = all.filter(
-      (t) => t.prefixLength === 128 && !isLinkLocal(t.address, 0) && !this.watcher.isOwnAddress(t.address) && routeReason(t, this.context) === undefined,
-    );
-    this.fastPath.sync(answerable.map((t) => t.address));
+    const answerable = this.options.source === 'target' ? this.targets.answerable() : [];
+    const kernel = answerable.filter((t) => t.prefixLength === 128 && !isLinkLocal(t.address, 0) && !this.watcher.isOwnAddress(t.address));
+    this.fastPath.sync(kernel.map((t) => t.address));
   }
 
   private logStarted(uplink: LinkInfo | undefined): void {
@@ -255,12 +248,11 @@ export class Daemon {
       waitForInterface: this.options.waitForInterface,
       fastPath: this.options.fastPath,
     };
-    this.gate.limiter.configure(next.rateLimits ?? DEFAULT_RATE_LIMITS, performance.now());
+    this.gate.limiter.configure(next.rateLimits, performance.now());
     this.targets.replace(next.targets);
     // A new via can make a kept target (un)answerable: say so, as on a route change.
     this.targets.review();
     this.fastPath.configure(this.uplink.current?.mac, this.naFlags());
-    this.syncFastPath();
   }
 
   /** Received, answered and ignored frames (logs, metrics). */

@@ -16,8 +16,6 @@ import { ExitCode, UserError } from '../model/errors';
 import type { FastPathKind, FastPathMode } from '../model/settings';
 import type { FastPathConfig } from '../wire/ebpf/fast-path-layout';
 
-
-
 const NO_MAC = new Uint8Array(6);
 
 function hex(address: Uint8Array): string {

@@ -19,12 +19,14 @@ export interface ReconcileHooks {
   routeReason(target: Target): IgnoreReason | undefined;
   /** The kernel's route for `target` (for the log line). */
   routeOf(target: Target): RouteInfo;
+  /** A review ended: {@link TargetReconciler.answerable} is current. */
+  reviewed(): void;
 }
 
 /** Holds the target set in force and reports changes in answerability once each. */
 export class TargetReconciler {
   private set: TargetSet;
-  private readonly answerable = new Map<string, boolean>();
+  private readonly answerableByText = new Map<string, boolean>();
 
   constructor(
     initial: readonly Target[],
@@ -52,10 +54,15 @@ export class TargetReconciler {
     for (const [text, target] of before) {
       if (after.has(text)) continue;
       this.hooks.removed(target);
-      this.answerable.delete(text);
+      this.answerableByText.delete(text);
       this.log.info({ target: text, origin: target.origin }, 'target removed');
     }
     this.hooks.swapped(this.set.targets);
+  }
+
+  /** The targets the last review found answerable (the route allows it). */
+  answerable(): Target[] {
+    return this.set.targets.filter((t) => this.answerableByText.get(t.text) === true);
   }
 
   /** Log each target whose answerability changed since the last review (routes, via, reload). */
@@ -63,12 +70,13 @@ export class TargetReconciler {
     for (const target of this.set.targets) {
       const reason = this.hooks.routeReason(target);
       const ok = reason === undefined;
-      if (this.answerable.get(target.text) === ok) continue;
-      this.answerable.set(target.text, ok);
+      if (this.answerableByText.get(target.text) === ok) continue;
+      this.answerableByText.set(target.text, ok);
       const route = this.hooks.routeOf(target);
       const fields = { target: target.text, route: route.kind === 'interface' ? route.ifname : route.kind };
       if (ok) this.log.info(fields, 'route gained, answering');
       else this.log.warn({ ...fields, reason }, 'route lost, not answering');
     }
+    this.hooks.reviewed();
   }
 }
