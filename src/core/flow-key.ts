@@ -13,13 +13,16 @@ function word(bytes: Uint8Array, offset: number): number {
   return (bytes[offset]! << 24) | (bytes[offset + 1]! << 16) | (bytes[offset + 2]! << 8) | bytes[offset + 3]!;
 }
 
+/** The eight words of the pair, read once per key: source words at even, target words at odd indexes. */
+const words = new Int32Array(8);
+
 /** One 32-bit lane: the eight words of source and target mixed from `seed` (multiply-xorshift). */
-function lane(seed: number, bytes: Uint8Array, source: number, target: number): number {
+function lane(seed: number): number {
   let h = seed | 0;
-  for (let i = 0; i < 16; i += 4) {
-    h = Math.imul(h ^ word(bytes, source + i), 0x9e3779b1);
+  for (let i = 0; i < 8; i += 2) {
+    h = Math.imul(h ^ words[i]!, 0x9e3779b1);
     h ^= h >>> 15;
-    h = Math.imul(h ^ word(bytes, target + i), 0x85ebca77);
+    h = Math.imul(h ^ words[i + 1]!, 0x85ebca77);
     h ^= h >>> 13;
   }
   h = Math.imul(h ^ (h >>> 16), 0xc2b2ae3d);
@@ -31,8 +34,12 @@ function lane(seed: number, bytes: Uint8Array, source: number, target: number): 
  * `bytes[source]` and `bytes[target]` into `out`: four independently seeded lanes.
  */
 export function flowKey(seed: Uint32Array, bytes: Uint8Array, source: number, target: number, out: Uint8Array): void {
+  for (let i = 0; i < 4; i++) {
+    words[i * 2] = word(bytes, source + i * 4);
+    words[i * 2 + 1] = word(bytes, target + i * 4);
+  }
   for (let l = 0; l < FLOW_KEY_SEED_WORDS; l++) {
-    const h = lane(seed[l]!, bytes, source, target);
+    const h = lane(seed[l]!);
     out[l * 4] = h >>> 24;
     out[l * 4 + 1] = (h >>> 16) & 0xff;
     out[l * 4 + 2] = (h >>> 8) & 0xff;
