@@ -4,15 +4,12 @@
  * random-source flood for another served address runs. Counts how many ended REACHABLE.
  */
 import { run } from '../src/lab/exec';
-import { neighbourTableLimit, ndiscCacheStats } from '../src/lab/neighbour-table';
-import { FLOOD_TARGET, SERVED_PREFIX, resolveAll, servedAddresses } from '../src/lab/resolution';
+import { FLOOD_TARGET, SERVED_PREFIX, addressesTheTableHolds, resolveAll, servedAddresses } from '../src/lab/resolution';
 import { createScenario } from '../src/lab/topology';
 import { sleep } from '../src/lab/wait';
 import { runWorker } from './cases';
 import { cpuSeconds, rssMiB, type ResponderKind } from './responders';
 
-/** Entries left free in the kernel-wide neighbour table for the lab's own and other namespaces'. */
-const TABLE_HEADROOM = 64;
 const FLOOD = { rate: 100_000, seconds: 8, sources: 'random:2001:db8::/64' } as const;
 
 /** What one responder achieved. */
@@ -35,7 +32,7 @@ export async function routerUnderFlood(kind: ResponderKind): Promise<RouterCaseR
   const lab = await createScenario();
   try {
     await run('ip', ['-n', lab.host.ns, '-6', 'route', 'add', SERVED_PREFIX, 'dev', 'br0']);
-    const count = neighbourTableLimit() - ndiscCacheStats().entries - TABLE_HEADROOM;
+    const { count } = addressesTheTableHolds();
     const addresses = servedAddresses(count);
     const responder = await kind.start(lab, { prefix: SERVED_PREFIX, addresses: [...addresses, FLOOD_TARGET] });
     try {

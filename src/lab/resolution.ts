@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { runInNamespace } from './exec';
-import { ndiscCacheStats, neighbourCensus, neighbourStates, type NdiscCacheStats, type NeighbourCensus } from './neighbour-table';
+import { ndiscCacheStats, neighbourCensus, neighbourStates, neighbourTableLimit, type NdiscCacheStats, type NeighbourCensus } from './neighbour-table';
 import { sleep } from './wait';
 import { formatIpv6, parseIpv6 } from '../wire/address';
 
@@ -14,6 +14,19 @@ export const SERVED_PREFIX = '2001:db8::d:0/112';
 /** A served address the router never resolves: what the floods solicit. */
 export const FLOOD_TARGET = '2001:db8::d:ffff';
 const SEND_DATAGRAMS = join(__dirname, 'send-datagrams.js');
+/**
+ * Entries left free in the kernel-wide table (one per kernel, shared by every namespace) for the
+ * lab's own few and other namespaces'. Each NS also makes a NOARP entry for its solicited-node
+ * group; those are collectable, and the kernel evicts them once the table passes gc_thresh2.
+ */
+const TABLE_HEADROOM = 64;
+
+/** How many addresses a router can resolve at once now: the neighbour table's room, less headroom. */
+export function addressesTheTableHolds(): { count: number; limit: number; used: number } {
+  const limit = neighbourTableLimit();
+  const used = ndiscCacheStats().entries;
+  return { count: limit - used - TABLE_HEADROOM, limit, used };
+}
 
 /** The `n` first addresses of the served prefix (2001:db8::d:1 ...), as `ip` prints them. */
 export function servedAddresses(n: number): string[] {

@@ -11,8 +11,8 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatCensus, ndiscCacheStats, neighbourTableLimit } from '../../src/lab/neighbour-table';
-import { resolveAll, servedAddresses, type Resolution } from '../../src/lab/resolution';
+import { formatCensus } from '../../src/lab/neighbour-table';
+import { addressesTheTableHolds, resolveAll, servedAddresses, type Resolution } from '../../src/lab/resolution';
 import { sleep } from '../../src/lab/wait';
 import type { BenchResult } from '../../src/loadgen/report';
 import { isRoot } from '../helpers/lab-tools';
@@ -30,12 +30,6 @@ import {
 } from '../helpers/router-lab';
 
 const skip = isRoot() ? false : 'needs root for network namespaces (run: sudo npm test)';
-/**
- * Entries left free in the kernel-wide table (one per kernel, shared by every namespace) for this
- * lab's own few and other namespaces'. Each NS also makes a NOARP entry for its solicited-node
- * group; those are collectable, and the kernel evicts them once the table passes gc_thresh2.
- */
-const TABLE_HEADROOM = 64;
 const FLOOD_RATE = 100_000;
 /** Below this share of FLOOD_RATE the flood is not the one the test claims: the round proves nothing. */
 const MIN_FLOOD_FRACTION = 0.75;
@@ -62,9 +56,8 @@ interface Round {
 /** Start the flood (if any), let it reach the daemon, then resolve every address while measuring the daemon. */
 async function resolveRound(router: RouterLab, flood: FloodSources): Promise<Round> {
   const { lab, daemon } = router;
-  const limit = neighbourTableLimit();
-  const count = limit - ndiscCacheStats().entries - TABLE_HEADROOM;
-  assert.ok(count >= 256, `the kernel-wide neighbour table is busy: ${ndiscCacheStats().entries} of ${limit} entries used elsewhere`);
+  const { count, limit, used } = addressesTheTableHolds();
+  assert.ok(count >= 256, `the kernel-wide neighbour table is busy: ${used} of ${limit} entries used elsewhere`);
   const addresses = servedAddresses(count);
   const before = await daemonCounters(lab);
   let running: Flood | undefined;
