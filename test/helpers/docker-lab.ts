@@ -13,6 +13,18 @@ const BUSYBOX = '/bin/busybox';
 /** Tag of the image built by {@link DockerLab.importBusybox}. */
 export const BUSYBOX_IMAGE = 'ndp-busybox:test';
 
+/**
+ * The set-up a Docker test needs, or undefined after skipping the test with the reason: why
+ * dockerd could not run (`cannotRun`), else that a part of the set-up is missing.
+ */
+export function readyOrSkip<T extends Record<string, unknown>>(t: { skip(message?: string): void }, cannotRun: string | undefined, parts: { [K in keyof T]: T[K] | undefined }): T | undefined {
+  if (cannotRun !== undefined || Object.values(parts).some((part) => part === undefined)) {
+    t.skip(cannotRun ?? 'setup failed');
+    return undefined;
+  }
+  return parts as T;
+}
+
 /** Why the Docker integration tests cannot run on this machine, or undefined when they can. */
 export function dockerSkipReason(): string | undefined {
   if (process.getuid?.() !== 0) return 'needs root for network namespaces and dockerd (run: sudo npm test)';

@@ -8,7 +8,7 @@ import { flushNeighbours } from '../../src/lab/neighbours';
 import { createScenario, type Scenario } from '../../src/lab/topology';
 import { sleep } from '../../src/lab/wait';
 import { composePlan } from '../helpers/compose-file';
-import { DockerLab, dockerSkipReason } from '../helpers/docker-lab';
+import { DockerLab, dockerSkipReason, readyOrSkip } from '../helpers/docker-lab';
 import { NODE_BASE_IMAGE, WEB_IMAGE, buildImage, importNodeBase, importWebImage, nodeBaseSkipReason, offlineBuildContext } from '../helpers/docker-images';
 import { pingUntil } from '../helpers/lab-tools';
 import { LoggedProcess } from '../helpers/logged-process';
@@ -38,13 +38,8 @@ describe('the container image (Dockerfile) in a real dockerd, offline', { skip: 
   /** Set when dockerd cannot run here: every test then skips and says exactly why. */
   let cannotRun: string | undefined;
 
-  const ready = (t: TestContext): { lab: Scenario; engine: DockerLab; logs: LoggedProcess } | undefined => {
-    if (cannotRun !== undefined || lab === undefined || engine === undefined || logs === undefined) {
-      t.skip(cannotRun ?? 'setup failed');
-      return undefined;
-    }
-    return { lab, engine, logs };
-  };
+  const ready = (t: TestContext): { lab: Scenario; engine: DockerLab; logs: LoggedProcess } | undefined =>
+    readyOrSkip<{ lab: Scenario; engine: DockerLab; logs: LoggedProcess }>(t, cannotRun, { lab, engine, logs });
 
   before(async () => {
     lab = await createScenario();

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { createScenario, type Scenario } from '../../src/lab/topology';
 import { runNdisc6 } from '../../src/lab/ndisc';
 import { DaemonProcess, type LogRecord } from '../helpers/daemon-process';
-import { BUSYBOX_IMAGE, DockerLab, dockerSkipReason } from '../helpers/docker-lab';
+import { BUSYBOX_IMAGE, DockerLab, dockerSkipReason, readyOrSkip } from '../helpers/docker-lab';
 import { pingUntil, runCli } from '../helpers/lab-tools';
 
 // A second /125 of the LAN /64, beside the scenario's own bridge (2001:db8::a:71a0/125 on br0).
@@ -43,13 +43,8 @@ describe('Docker integration against a real dockerd', { skip: dockerSkipReason()
   /** Set when dockerd cannot run here: every test then skips and says exactly why. */
   let cannotRun: string | undefined;
 
-  const ready = (t: TestContext): { lab: Scenario; engine: DockerLab; daemon: DaemonProcess } | undefined => {
-    if (cannotRun !== undefined || lab === undefined || engine === undefined || daemon === undefined) {
-      t.skip(cannotRun ?? 'setup failed');
-      return undefined;
-    }
-    return { lab, engine, daemon };
-  };
+  const ready = (t: TestContext): { lab: Scenario; engine: DockerLab; daemon: DaemonProcess } | undefined =>
+    readyOrSkip<{ lab: Scenario; engine: DockerLab; daemon: DaemonProcess }>(t, cannotRun, { lab, engine, daemon });
 
   /** `docker run -d` on lan6 with a fixed address; resolves with the time `docker run` returned. */
   const runContainer = async (name: string, address: string, ...extra: string[]): Promise<number> => {
