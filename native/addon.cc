@@ -56,7 +56,6 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("bpfProgLoad", Napi::Function::New<ndp::BpfProgLoad>(env, "bpfProgLoad"));
   exports.Set("bpfProgTestRun", Napi::Function::New<ndp::BpfProgTestRun>(env, "bpfProgTestRun"));
   exports.Set("bpfLinkCreate", Napi::Function::New<ndp::BpfLinkCreate>(env, "bpfLinkCreate"));
-  exports.Set("bpfLinkDetach", Napi::Function::New<ndp::BpfLinkDetach>(env, "bpfLinkDetach"));
   exports.Set("bpfObjGetInfo", Napi::Function::New<ndp::BpfObjGetInfo>(env, "bpfObjGetInfo"));
   exports.Set("bpfProgQuery", Napi::Function::New<ndp::BpfProgQuery>(env, "bpfProgQuery"));
   exports.Set("bpfGetNextId", Napi::Function::New<ndp::BpfGetNextId>(env, "bpfGetNextId"));

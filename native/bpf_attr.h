@@ -33,7 +33,6 @@ enum BpfCommand : int {
   kLinkCreate = 28,
   kLinkGetFdById = 30,
   kLinkGetNextId = 31,
-  kLinkDetach = 34,
 };
 
 constexpr size_t kObjectNameLength = 16;  // BPF_OBJ_NAME_LEN
@@ -142,10 +141,6 @@ struct IdAttr {
   uint32_t id;  // start_id, prog_id, map_id or link_id
   uint32_t next_id;
   uint32_t open_flags;
-};
-
-struct LinkDetachAttr {
-  uint32_t link_fd;
 };
 
 // "BPF_PROG_LOAD" for a command number.

@@ -63,13 +63,6 @@ Napi::Value BpfLinkCreate(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, static_cast<double>(fd));
 }
 
-void BpfLinkDetach(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  LinkDetachAttr attr{};
-  attr.link_fd = Fd(env, info[0], "fd");
-  BpfOrThrow(env, kLinkDetach, &attr, sizeof(attr));
-}
-
 Napi::Value BpfObjGetInfo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Bytes out = GetBytes(info[1], "info");

@@ -49,7 +49,6 @@ const char* CommandName(int command) {
     case kLinkCreate: return "BPF_LINK_CREATE";
     case kLinkGetFdById: return "BPF_LINK_GET_FD_BY_ID";
     case kLinkGetNextId: return "BPF_LINK_GET_NEXT_ID";
-    case kLinkDetach: return "BPF_LINK_DETACH";
     default: return "BPF_UNKNOWN";
   }
 }

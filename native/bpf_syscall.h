@@ -36,9 +36,6 @@ Napi::Value BpfProgTestRun(const Napi::CallbackInfo& info);
 // expectedRevision?}) -> link fd. Closing the last fd detaches.
 Napi::Value BpfLinkCreate(const Napi::CallbackInfo& info);
 
-// bpfLinkDetach(linkFd): detaches now, though the fd stays open (defunct link).
-void BpfLinkDetach(const Napi::CallbackInfo& info);
-
 // bpfObjGetInfo(fd, infoOut) -> bytes the kernel filled (struct bpf_*_info).
 Napi::Value BpfObjGetInfo(const Napi::CallbackInfo& info);
 

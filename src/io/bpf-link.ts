@@ -143,8 +143,3 @@ export function linkExists(id: number): boolean {
     throw error;
   }
 }
-
-/** Detaches a link now, even while other fds refer to it (BPF_LINK_DETACH); the fd stays open. */
-export function detachLink(link: BpfLink): void {
-  nativeBpf().bpfLinkDetach(link.fd);
-}

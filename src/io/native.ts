@@ -130,7 +130,6 @@ interface NativeBinding {
   bpfProgLoad(options: BpfProgLoadOptions): number;
   bpfProgTestRun(fd: number, options: BpfTestRunOptions): BpfTestRunResult;
   bpfLinkCreate(options: BpfLinkCreateOptions): number;
-  bpfLinkDetach(fd: number): void;
   bpfObjGetInfo(fd: number, infoOut: Uint8Array): number;
   bpfProgQuery(ifindex: number, attachType: number, progIdsOut?: Uint32Array, linkIdsOut?: Uint32Array): { count: number; revision: number };
   bpfGetNextId(kind: BpfObjectKind, startId: number): number;
@@ -380,7 +379,6 @@ export type NativeBpf = Pick<
   | 'bpfProgLoad'
   | 'bpfProgTestRun'
   | 'bpfLinkCreate'
-  | 'bpfLinkDetach'
   | 'bpfObjGetInfo'
   | 'bpfProgQuery'
   | 'bpfGetNextId'

@@ -1,10 +1,7 @@
 /** Neighbor Advertisement message codec (RFC 4861 §4.4). */
 import { Icmpv6Type } from './icmpv6';
 import type { NdOption } from './nd-options';
-import { TARGET_MESSAGE_MIN_LENGTH, decodeTargetMessage, encodeTargetMessage, targetMessageEncodingLength, type TargetMessageKind } from './target-message';
-
-/** Type, code, checksum, flags + reserved (8 bytes) plus the 16-byte target (RFC 4861 §4.4). */
-export const NEIGHBOR_ADVERTISEMENT_MIN_LENGTH = TARGET_MESSAGE_MIN_LENGTH;
+import { decodeTargetMessage, encodeTargetMessage, targetMessageEncodingLength, type TargetMessageKind } from './target-message';
 
 /** Flag bits in the first byte after the checksum (RFC 4861 §4.4). */
 const FLAG_ROUTER = 0x80;

@@ -1,10 +1,7 @@
 /** Neighbor Solicitation message codec (RFC 4861 §4.3). */
 import { Icmpv6Type } from './icmpv6';
 import type { NdOption } from './nd-options';
-import { TARGET_MESSAGE_MIN_LENGTH, decodeTargetMessage, encodeTargetMessage, targetMessageEncodingLength, type TargetMessageKind } from './target-message';
-
-/** Type, code, checksum, reserved (8 bytes) plus the 16-byte target (RFC 4861 §4.3). */
-export const NEIGHBOR_SOLICITATION_MIN_LENGTH = TARGET_MESSAGE_MIN_LENGTH;
+import { decodeTargetMessage, encodeTargetMessage, targetMessageEncodingLength, type TargetMessageKind } from './target-message';
 
 /** A Neighbor Solicitation: who has `target`? (RFC 4861 §4.3). */
 export interface NeighborSolicitation {

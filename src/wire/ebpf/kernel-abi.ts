@@ -76,14 +76,8 @@ export const MapType = { HASH: 1, ARRAY: 2, PERCPU_HASH: 5, PERCPU_ARRAY: 6, LRU
 /** Attach types (enum bpf_attach_type) for BPF_LINK_CREATE and BPF_PROG_QUERY. tcx needs Linux 6.6. */
 export const AttachType = { XDP: 37, TCX_INGRESS: 46, TCX_EGRESS: 47 } as const;
 
-/** Link types (enum bpf_link_type), as bpf_link_info reports them. */
-export const LinkType = { XDP: 6, TCX: 11 } as const;
-
 /** BPF_MAP_UPDATE_ELEM flags. */
 export const MapUpdate = { ANY: 0, NOEXIST: 1, EXIST: 2 } as const;
-
-/** BPF_MAP_CREATE flags. */
-export const MapFlags = { NO_PREALLOC: 1 } as const;
 
 /** Generic multi-program attach flags (tcx): where to insert relative to another program or link. */
 export const AttachFlags = { REPLACE: 1 << 2, BEFORE: 1 << 3, AFTER: 1 << 4, ID: 1 << 5, LINK: 1 << 13 } as const;

@@ -83,9 +83,6 @@ export const AtomicOp = { ADD: 0x00, OR: 0x40, AND: 0x50, XOR: 0xa0, FETCH: 0x01
 /** Registers: r0 return value, r1-r5 arguments (clobbered by calls), r6-r9 callee-saved, r10 frame pointer. */
 export const Reg = { R0: 0, R1: 1, R2: 2, R3: 3, R4: 4, R5: 5, R6: 6, R7: 7, R8: 8, R9: 9, R10: 10 } as const;
 
-/** A register number, 0..10. */
-export type Register = (typeof Reg)[keyof typeof Reg];
-
 /** src_reg values of the 16-byte LD|IMM|DW that tell the loader what imm means. */
 export const PseudoLoad = {
   /** imm is a plain 64-bit constant. */
@@ -103,8 +100,3 @@ export const Opcode = {
   EXIT: InsnClass.JMP | JmpOp.EXIT,
   JA: InsnClass.JMP | JmpOp.JA,
 } as const;
-
-/** The class bits of an opcode. */
-export function opcodeClass(code: number): number {
-  return code & 0x07;
-}
