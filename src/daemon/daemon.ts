@@ -20,6 +20,7 @@ import { ExitCode, UserError } from '../model/errors';
 import type { Target } from '../model/target';
 import { formatMac, isLinkLocal } from '../wire/address';
 import { solicitationFilter } from '../wire/bpf';
+import type { FastPathConfig } from '../wire/ebpf/fast-path-layout';
 import { Announcer } from './announcer';
 import { AnswerLoop } from './answer-loop';
 import { DaemonFastPath } from './fast-path';
@@ -51,7 +52,7 @@ export class Daemon {
     private options: DaemonOptions,
     private readonly log: Logger,
   ) {
-    this.fastPath = new DaemonFastPath(options.fastPath, log.child({ module: 'fast-path' }));
+    this.fastPath = new DaemonFastPath(options.fastPath, log.child({ module: 'fast-path' }), { maxFlows: options.rateLimits.maxFlows, maxSources: options.rateLimits.maxSources });
     this.targets = new TargetReconciler(options.targets, this.reconcileHooks(), log);
     this.uplink = new Uplink(options.interface, this.watcher, (data, count, meta) => this.answers.onFrames(data, count, meta), this.uplinkHooks(), log);
     this.configurator = new HostConfigurator(this.watcher, log.child({ module: 'host' }));
@@ -112,7 +113,7 @@ export class Daemon {
       binding: (link) => this.binding(link),
       opened: (link) => {
         this.conflictMonitor.sync(link.ifindex);
-        this.fastPath.opened(link, this.naFlags());
+        this.fastPath.opened(link, this.kernelConfig(link));
       },
       closed: () => {
         this.conflictMonitor.sync(undefined);
@@ -143,7 +144,8 @@ export class Daemon {
     if (this.options.configureHost) await this.configureHost();
     this.watcher.on('link', (link: LinkInfo) => this.onOtherLink(link));
     this.watcher.on('route', () => this.targets.review());
-    this.fastPath.start(uplink?.up === true ? uplink : undefined, this.naFlags());
+    this.watcher.on('address', () => this.syncFastPath());
+    this.fastPath.start(uplink?.up === true ? uplink : undefined, this.kernelConfig(uplink));
     this.uplink.start(uplink);
     this.logStarted(uplink);
     this.answers.warmUp(this.targets.current.targets[0]?.address, this.options.rateLimits);
@@ -153,21 +155,28 @@ export class Daemon {
     this.targets.review();
   }
 
-  /** R and O of every NA; S is the kernel path's own (it answers unicast sources only). */
-  private naFlags(): { router: boolean; override: boolean } {
-    return { router: this.options.router, override: this.options.override };
+  /**
+   * What the kernel's NA carries and the limits it applies, as the socket path would: R and O
+   * (S is the kernel path's own: it answers unicast sources only), the source (the uplink's
+   * link-local address under `--source link-local` when known, else the target, as
+   * core/pipeline.ts does), and the answer limits.
+   */
+  private kernelConfig(link: LinkInfo | undefined = this.uplink.current): Omit<FastPathConfig, 'mac'> {
+    const o = this.options;
+    const source = o.source === 'link-local' && link !== undefined ? this.watcher.linkLocalOf(link.ifindex) : undefined;
+    return { router: o.router, override: o.override, ...(source === undefined ? {} : { source }), limits: o.rateLimits };
   }
 
   /**
    * The kernel answers exactly the single-address targets the last review found answerable
    * (the route allows it: core/decide.ts routeReason), not link-local, not one of the host's
-   * addresses. Prefixes stay on the socket path, and so does everything under
-   * `--source link-local` (the kernel's NA is always sourced from the target).
+   * addresses; prefixes stay on the socket path. Its config follows the uplink's link-local
+   * address too (`--source link-local`).
    */
   private syncFastPath(): void {
     if (this.fastPath.kind === 'socket') return;
-    const answerable = this.options.source === 'target' ? this.targets.answerable() : [];
-    const kernel = answerable.filter((t) => t.prefixLength === 128 && !isLinkLocal(t.address, 0) && !this.watcher.isOwnAddress(t.address));
+    this.fastPath.configure(this.kernelConfig());
+    const kernel = this.targets.answerable().filter((t) => t.prefixLength === 128 && !isLinkLocal(t.address, 0) && !this.watcher.isOwnAddress(t.address));
     this.fastPath.sync(kernel.map((t) => t.address));
   }
 
@@ -249,10 +258,11 @@ export class Daemon {
       fastPath: this.options.fastPath,
     };
     this.gate.limiter.configure(next.rateLimits, performance.now());
+    this.fastPath.configure(this.kernelConfig());
+    this.fastPath.resetLimits();
     this.targets.replace(next.targets);
     // A new via can make a kept target (un)answerable: say so, as on a route change.
     this.targets.review();
-    this.fastPath.configure(this.uplink.current?.mac, this.naFlags());
   }
 
   /** Received, answered and ignored frames (logs, metrics). */

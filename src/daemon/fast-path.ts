@@ -5,16 +5,16 @@
  * its `targets` map equal to the addresses answerable now, re-attaches when the uplink is
  * recreated, and detaches at exit. The packet socket stays open in every mode: whatever the
  * kernel does not answer (prefix targets, DAD probes, other shapes, a failed §7.1.1 row)
- * reaches it unchanged. In-kernel answers are not rate limited (the answer limits apply to
- * the socket path only), which is why `socket` stays the default.
+ * reaches it unchanged. The answer limits hold on both paths: the kernel keeps its own buckets
+ * (per flow, per source, global, with the socket path's rates) and drops what they refuse.
  */
-import { FastPath, type FastPathCounters } from '../io/fast-path';
+import { FastPath, noFastPathCounters, type FastPathCounters } from '../io/fast-path';
 import type { LinkInfo } from '../io/host-watcher';
 import type { Logger } from '../io/log';
 import { queryTcx, type BpfLink } from '../io/bpf-link';
 import { ExitCode, UserError } from '../model/errors';
 import type { FastPathKind, FastPathMode } from '../model/settings';
-import type { FastPathConfig } from '../wire/ebpf/fast-path-layout';
+import type { FastPathConfig, FastPathMapSizes } from '../wire/ebpf/fast-path-layout';
 
 const NO_MAC = new Uint8Array(6);
 
@@ -60,12 +60,16 @@ export class DaemonFastPath {
   private link: BpfLink | undefined;
   private attachedTo: number | undefined;
   private wanted = new Map<string, Uint8Array>();
+  /** The MAC the NA carries: the uplink's, kept for a reconfigure that does not know it. */
+  private mac: Uint8Array = NO_MAC;
   /** The path in use. */
   kind: FastPathKind = 'socket';
 
   constructor(
     private readonly mode: FastPathMode,
     private readonly log: Logger,
+    /** Bounds of the limit maps (the socket path's table sizes), fixed at load. */
+    private readonly sizes: FastPathMapSizes = {},
   ) {}
 
   /**
@@ -87,7 +91,8 @@ export class DaemonFastPath {
 
   private loadAndAttach(uplink: LinkInfo | undefined, config: Omit<FastPathConfig, 'mac'>): FastPath {
     const mac = uplink?.mac ?? NO_MAC;
-    const tc = FastPath.load({ hook: 'tc', answer: true, mac, ...config });
+    this.mac = mac;
+    const tc = FastPath.load({ hook: 'tc', answer: true, mac, ...config, ...this.sizes });
     if (uplink === undefined) {
       this.kind = 'bpf-tcx';
       return tc;
@@ -100,7 +105,7 @@ export class DaemonFastPath {
     } catch (error) {
       tc.close();
       // No tcx (Linux < 6.6): generic XDP answers on any device, veth included.
-      const xdp = FastPath.load({ hook: 'xdp', answer: true, mac, ...config });
+      const xdp = FastPath.load({ hook: 'xdp', answer: true, mac, ...config, ...this.sizes });
       try {
         this.link = xdp.attach(uplink.ifindex, { xdpMode: 'generic' });
       } catch (xdpError) {
@@ -116,7 +121,8 @@ export class DaemonFastPath {
   /** The uplink's socket opened (start or after a flap): attach to its ifindex, with its MAC. */
   opened(link: LinkInfo, config: Omit<FastPathConfig, 'mac'>): void {
     if (this.program === undefined) return;
-    if (link.mac !== undefined) this.program.configure({ mac: link.mac, ...config });
+    if (link.mac !== undefined) this.mac = link.mac;
+    this.program.configure({ mac: this.mac, ...config });
     if (this.attachedTo === link.ifindex && this.link?.open === true) return;
     this.detach();
     try {
@@ -133,9 +139,14 @@ export class DaemonFastPath {
     this.detach();
   }
 
-  /** New NA flags (reload). */
-  configure(mac: Uint8Array | undefined, config: Omit<FastPathConfig, 'mac'>): void {
-    if (this.program !== undefined && mac !== undefined) this.program.configure({ mac, ...config });
+  /** New NA flags, source or limits (reload, a new link-local address); the MAC stays the uplink's. */
+  configure(config: Omit<FastPathConfig, 'mac'>): void {
+    this.program?.configure({ mac: this.mac, ...config });
+  }
+
+  /** Every kernel bucket restarts full, as the socket path's do on a reload. */
+  resetLimits(): void {
+    this.program?.resetLimits();
   }
 
   /** Make the `targets` map exactly `addresses` (16 bytes each): the ones answerable now. */
@@ -150,7 +161,7 @@ export class DaemonFastPath {
 
   /** Per-CPU counter totals (zeros on the socket path). */
   counters(): FastPathCounters {
-    return this.program?.counters() ?? { matched: 0n, answered: 0n, deferred: 0n };
+    return this.program?.counters() ?? noFastPathCounters();
   }
 
   /** Detach and free the program and maps (exit). */

@@ -6,11 +6,15 @@
  */
 import { bindMaps } from '../wire/ebpf/assembler';
 import {
-  DEFAULT_MAX_TARGETS,
   FastPathCounter,
+  PASS_REASONS,
   encodeFastPathConfig,
   fastPathMaps,
+  passSlot,
   type FastPathConfig,
+  type FastPathMapName,
+  type FastPathMapSizes,
+  type PassReason,
 } from '../wire/ebpf/fast-path-layout';
 import { ProgramType } from '../wire/ebpf/kernel-abi';
 import { solicitationProgram, type FastPathHook } from '../wire/ebpf/solicitation-program';
@@ -18,15 +22,20 @@ import { createMap, loadProgram, programInfo, sumPerCpu, type BpfMap, type BpfPr
 import { attachTcx, attachXdp, type BpfLink, type TcxPosition, type XdpMode } from './bpf-link';
 
 /** How to load the fast path. */
-export interface FastPathOptions extends FastPathConfig {
+export interface FastPathOptions extends FastPathConfig, FastPathMapSizes {
   readonly hook: FastPathHook;
   /** Answer in the kernel (XDP_TX / redirect); false: count matches and pass every frame. */
   readonly answer: boolean;
-  readonly maxTargets?: number;
 }
 
-/** Counter totals over all CPUs. */
-export type FastPathCounters = Record<keyof typeof FastPathCounter, bigint>;
+/** Counter totals over all CPUs: the fixed ones, and the frames passed to the socket by reason. */
+export type FastPathCounters = Record<keyof typeof FastPathCounter, bigint> & { readonly passed: Readonly<Record<PassReason, bigint>> };
+
+/** All zeros (the socket path). */
+export function noFastPathCounters(): FastPathCounters {
+  const passed = Object.fromEntries(PASS_REASONS.map((reason) => [reason, 0n])) as Record<PassReason, bigint>;
+  return { matched: 0n, answered: 0n, deferred: 0n, limited: 0n, passed };
+}
 
 const TARGET_VALUE = new Uint8Array(4); // reserved, 0
 
@@ -35,25 +44,26 @@ export class FastPath {
   private constructor(
     readonly hook: FastPathHook,
     readonly program: BpfProgram,
-    private readonly maps: Readonly<Record<'targets' | 'config' | 'counters', BpfMap>>,
+    private readonly maps: Readonly<Record<FastPathMapName, BpfMap>>,
     /** Slots of the generated program. */
     readonly instructionCount: number,
   ) {}
 
   /** Creates the maps, generates and loads the program (the verifier's log is in a refusal's message). */
   static load(options: FastPathOptions): FastPath {
-    const specs = fastPathMaps(options.maxTargets ?? DEFAULT_MAX_TARGETS);
+    const specs = fastPathMaps(options);
     const created: BpfMap[] = [];
     try {
-      const make = (name: keyof typeof specs): BpfMap => {
-        const map = createMap({ ...specs[name], name: `ndp_${name}` });
-        created.push(map);
-        return map;
-      };
-      const maps = { targets: make('targets'), config: make('config'), counters: make('counters') };
+      const maps = Object.fromEntries(
+        (Object.keys(specs) as FastPathMapName[]).map((name) => {
+          const map = createMap({ ...specs[name], name: `ndp_${name}` });
+          created.push(map);
+          return [name, map];
+        }),
+      ) as Record<FastPathMapName, BpfMap>;
       maps.config.update(new Uint8Array(4), encodeFastPathConfig(options));
       const assembled = solicitationProgram({ hook: options.hook, answer: options.answer });
-      const instructions = bindMaps(assembled, { targets: maps.targets.fd, config: maps.config.fd, counters: maps.counters.fd });
+      const instructions = bindMaps(assembled, Object.fromEntries(Object.entries(maps).map(([name, map]) => [name, map.fd])));
       const type = options.hook === 'xdp' ? ProgramType.XDP : ProgramType.SCHED_CLS;
       const program = loadProgram({ type, instructions, name: `ndp_ns_${options.hook}` });
       return new FastPath(options.hook, program, maps, assembled.instructions.length);
@@ -78,18 +88,26 @@ export class FastPath {
     return this.maps.targets.keys();
   }
 
-  /** Replaces the MAC and flags the NA carries; takes effect for the next frame. */
+  /** Replaces the MAC, flags, source and limits the NA carries; takes effect for the next frame. */
   configure(config: FastPathConfig): void {
     this.maps.config.update(new Uint8Array(4), encodeFastPathConfig(config));
   }
 
+  /** Forgets every per-flow and per-source bucket (they come back full), and fills the global one. */
+  resetLimits(): void {
+    for (const map of [this.maps.flows, this.maps.sources]) for (const key of map.keys()) map.delete(key);
+    this.maps.global.update(new Uint8Array(4), new Uint8Array(8));
+  }
+
   /** Totals of every counter over all CPUs. */
   counters(): FastPathCounters {
-    const totals = {} as FastPathCounters;
-    for (const [name, slot] of Object.entries(FastPathCounter) as [keyof typeof FastPathCounter, number][]) {
+    const read = (slot: number): bigint => {
       const value = this.maps.counters.lookup(Uint8Array.of(slot, 0, 0, 0));
-      totals[name] = value === undefined ? 0n : sumPerCpu(value);
-    }
+      return value === undefined ? 0n : sumPerCpu(value);
+    };
+    const totals = noFastPathCounters() as { -readonly [K in keyof FastPathCounters]: FastPathCounters[K] };
+    for (const [name, slot] of Object.entries(FastPathCounter) as [keyof typeof FastPathCounter, number][]) totals[name] = read(slot);
+    totals.passed = Object.fromEntries(PASS_REASONS.map((reason) => [reason, read(passSlot(reason))])) as Record<PassReason, bigint>;
     return totals;
   }
 

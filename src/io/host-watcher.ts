@@ -52,7 +52,8 @@ function sameRoute(a: RouteInfo | undefined, b: RouteInfo): boolean {
  * Mirrors the kernel state the responder depends on, driven by rtnetlink events:
  * links (name, state, MAC), the host's own IPv6 addresses, and the route of each target
  * (asked of the kernel's FIB with RTM_GETROUTE, never by polling /proc).
- * Emits 'link' (link, previous) and 'route' (target, route, previous).
+ * Emits 'link' (link, previous), 'route' (target, route, previous) and 'address' (ifindex) when
+ * one of the host's IPv6 addresses comes or goes.
  */
 export class HostWatcher extends EventEmitter {
   readonly links = new Map<number, LinkInfo>();
@@ -183,9 +184,11 @@ export class HostWatcher extends EventEmitter {
     const removed = message.type === NetlinkMessageType.DelAddr;
     if (removed) this.ownAddresses.delete(address);
     else this.ownAddresses.set(address, 0, 0);
-    if (!isLinkLocal(address)) return;
-    if (removed) this.linkLocals.delete(message.ifindex);
-    else this.linkLocals.set(message.ifindex, address);
+    if (isLinkLocal(address)) {
+      if (removed) this.linkLocals.delete(message.ifindex);
+      else this.linkLocals.set(message.ifindex, address);
+    }
+    this.emit('address', message.ifindex);
   }
 
   private scheduleRefresh(): void {

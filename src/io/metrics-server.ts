@@ -4,6 +4,8 @@ import { CONFLICT_KINDS, type ConflictKind } from '../model/counters';
 import { IGNORE_REASONS } from '../model/reasons';
 import type { ResponderCounters } from '../model/counters';
 import type { ListenAddress } from '../model/settings';
+import { PASS_REASONS } from '../wire/ebpf/fast-path-layout';
+import type { FastPathCounters } from './fast-path';
 
 /** What the metrics read at scrape time; the daemon implements it. Nothing is counted twice. */
 export interface MetricsSource {
@@ -14,8 +16,11 @@ export interface MetricsSource {
   readonly rateLimitedSources: number;
   readonly rateLimitedFlows: number;
   /** The in-kernel path's per-CPU counter totals (zeros on the socket path). */
-  readonly fastPath?: { readonly answered: bigint; readonly deferred: bigint };
+  readonly fastPath?: FastPathCounters;
 }
+
+/** Values of the `path` label: the packet socket in userspace, and the in-kernel eBPF program. */
+export const ANSWER_PATHS = ['socket', 'bpf'] as const;
 
 /** Prefix of every family we export. */
 export const METRIC_PREFIX = 'ndp_responder_';
@@ -63,22 +68,42 @@ function labelledCounterFrom(registry: Registry, name: string, help: string, lab
 export function createMetrics(source: MetricsSource): { registry: Registry; latency: Histogram } {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX });
-  counterFrom(registry, 'solicitations_received_total', 'Neighbour Solicitations received on the uplink (after the kernel filter)', () => source.counters.received);
-  counterFrom(registry, 'advertisements_sent_total', 'Neighbour Advertisements sent', () => source.counters.advertised);
-  counterFrom(registry, 'send_failures_total', 'Advertisements the kernel refused to send', () => source.counters.sendFailures);
-  labelledCounterFrom(registry, 'solicitations_ignored_total', 'Solicitations dropped (invalid) or ignored (not ours, rate limited), by reason', 'reason', IGNORE_REASONS, () => source.counters.ignored);
+  // The kernel's frames join the socket path's families under path="bpf". A frame the kernel
+  // passes to the socket is counted there only (and in fast_path_passed_total), never twice.
+  const fast = (): FastPathCounters | undefined => source.fastPath;
+  labelledCounterFrom(registry, 'solicitations_received_total', 'Neighbour Solicitations received on the uplink (after the kernel filter); path="bpf": answered or limited in the kernel', 'path', ANSWER_PATHS, () => {
+    const kernel = fast();
+    return { socket: source.counters.received, bpf: kernel === undefined ? 0 : Number(kernel.answered + kernel.limited) };
+  });
+  labelledCounterFrom(registry, 'advertisements_sent_total', 'Neighbour Advertisements sent', 'path', ANSWER_PATHS, () => ({ socket: source.counters.advertised, bpf: Number(fast()?.answered ?? 0n) }));
+  counterFrom(registry, 'send_failures_total', 'Advertisements the kernel refused to send (socket path)', () => source.counters.sendFailures);
+  new Counter({
+    name: `${METRIC_PREFIX}solicitations_ignored_total`,
+    help: 'Solicitations dropped (invalid) or ignored (not ours, rate limited), by reason; path="bpf" counts the kernel\'s rate-limited drops',
+    labelNames: ['reason', 'path'],
+    registers: [registry],
+    collect() {
+      const limited = Number(fast()?.limited ?? 0n);
+      this.reset();
+      for (const reason of IGNORE_REASONS) {
+        this.inc({ reason, path: 'socket' }, source.counters.ignored[reason] ?? 0);
+        this.inc({ reason, path: 'bpf' }, reason === 'rate-limited' ? limited : 0);
+      }
+    },
+  });
   labelledCounterFrom(registry, 'conflicts_total', 'Other nodes answering for (advertisement) or probing for (dad) an address we serve', 'kind', CONFLICT_KINDS, () => source.conflicts);
   gaugeFrom(registry, 'link_up', '1 while the uplink socket is open and answering, else 0', () => (source.linkUp ? 1 : 0));
   gaugeFrom(registry, 'targets', 'Configured targets (addresses and prefixes)', () => source.targetCount);
-  gaugeFrom(registry, 'rate_limit_sources', 'Solicitation sources tracked by the per-source rate limit (bounded)', () => source.rateLimitedSources);
-  gaugeFrom(registry, 'rate_limit_flows', 'Solicitation (source, target) flows tracked by the per-flow rate limit (bounded)', () => source.rateLimitedFlows);
-  // New families rather than a path label on advertisements_sent_total: existing series stay as they are.
-  counterFrom(registry, 'fast_path_answered_total', 'Neighbour Solicitations answered in the kernel (eBPF fast path); not in advertisements_sent_total', () => Number(source.fastPath?.answered ?? 0n));
-  counterFrom(
+  gaugeFrom(registry, 'rate_limit_sources', 'Solicitation sources tracked by the per-source rate limit (bounded; socket path)', () => source.rateLimitedSources);
+  gaugeFrom(registry, 'rate_limit_flows', 'Solicitation (source, target) flows tracked by the per-flow rate limit (bounded; socket path)', () => source.rateLimitedFlows);
+  counterFrom(registry, 'fast_path_answered_total', 'Neighbour Solicitations answered in the kernel (eBPF fast path); also advertisements_sent_total{path="bpf"}', () => Number(source.fastPath?.answered ?? 0n));
+  labelledCounterFrom(
     registry,
     'fast_path_passed_total',
-    'Solicitations for a kernel-path target passed to the socket path (DAD probe, other shape, a failed RFC 4861 §7.1.1 row)',
-    () => Number(source.fastPath?.deferred ?? 0n),
+    'Solicitations for a kernel-path target passed to the socket path, by reason (shape, dad-probe, or the RFC 4861 §7.1.1 row that failed)',
+    'reason',
+    PASS_REASONS,
+    () => Object.fromEntries(PASS_REASONS.map((reason) => [reason, Number(source.fastPath?.passed[reason] ?? 0n)])),
   );
   const latency = new Histogram({
     name: `${METRIC_PREFIX}receive_to_send_seconds`,

@@ -4,7 +4,7 @@
  * 2001:db8::2, which host b (02:00:00:00:00:0b) answers for.
  */
 import { multicastMac, parseIpv6, parseMac, solicitedNodeAddress } from '../../src/wire/address';
-import { encodeFastPathConfig, fastPathMaps } from '../../src/wire/ebpf/fast-path-layout';
+import { encodeFastPathConfig, fastPathMaps, type FastPathConfig } from '../../src/wire/ebpf/fast-path-layout';
 import { ETHERNET_HEADER_LENGTH } from '../../src/wire/ethernet';
 import { encodeSolicitationFrame, type SolicitationFrameFields } from '../../src/wire/frame';
 import { writeIcmpv6Checksum } from '../../src/wire/icmpv6';
@@ -101,12 +101,15 @@ export const FAST_PATH_CASES: readonly (readonly [name: string, frame: Uint8Arra
   ...FRAME_FIELD_RULES.map((row) => [`captured NS failing only the ${row.name} row (${row.reason})`, violating(row), violationOutcome(row)] as const),
 ];
 
-/** The fast path's maps for the eBPF VM, filled as the loader fills them: TARGET, our MAC, O set. */
-export function vmMaps(): Record<string, VmMap> {
+/** The fast path's maps for the eBPF VM, filled as the loader fills them: TARGET, our MAC, O set, no limits (or `config`). */
+export function vmMaps(config: Partial<FastPathConfig> = {}): Record<string, VmMap> {
   const specs = fastPathMaps();
   return {
     targets: { ...specs.targets, entries: new Map([[Buffer.from(parseIpv6(TARGET)).toString('hex'), new Uint8Array(4)]]) },
-    config: { ...specs.config, arrayEntries: 1, entries: new Map([['0', encodeFastPathConfig({ mac: parseMac(ANSWERER.mac), router: false, override: true })]]) },
+    config: { ...specs.config, arrayEntries: 1, entries: new Map([['0', encodeFastPathConfig({ mac: parseMac(ANSWERER.mac), router: false, override: true, ...config })]]) },
     counters: { ...specs.counters, arrayEntries: specs.counters.maxEntries, entries: new Map() },
+    flows: { ...specs.flows, entries: new Map() },
+    sources: { ...specs.sources, entries: new Map() },
+    global: { ...specs.global, arrayEntries: 1, entries: new Map() },
   };
 }

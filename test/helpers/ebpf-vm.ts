@@ -25,6 +25,8 @@ export interface VmInput {
   readonly frame: Uint8Array;
   readonly maps: Readonly<Record<string, VmMap>>;
   readonly ifindex?: number;
+  /** What bpf_ktime_get_ns returns (default 0). */
+  readonly nowNs?: bigint;
 }
 
 /** What a run ends with. */
@@ -239,6 +241,17 @@ class Machine {
         const value = lookup(map, bytesAt(arg(2), map.keySize));
         return value === undefined ? 0n : { region: value, offset: 0 };
       }
+      case Helper.mapUpdateElem: {
+        const ref = arg(1) as { map?: string };
+        const map = ref.map === undefined ? undefined : this.input.maps[ref.map];
+        if (map === undefined) throw new Error('bpf_map_update_elem without a map in r1');
+        const key = bytesAt(arg(2), map.keySize);
+        const name = map.arrayEntries === undefined ? Buffer.from(key).toString('hex') : String(new DataView(key.buffer, key.byteOffset, 4).getUint32(0, true));
+        map.entries.set(name, Uint8Array.from(bytesAt(arg(3), map.valueSize)));
+        return 0n;
+      }
+      case Helper.ktimeGetNs:
+        return this.input.nowNs ?? 0n;
       case Helper.csumDiff: {
         const from = bytesAt(arg(1), Number(scalar(arg(2), 'r2')));
         return csumDiff(from, bytesAt(arg(3), Number(scalar(arg(4), 'r4'))), scalar(arg(5), 'r5'));

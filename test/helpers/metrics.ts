@@ -1,16 +1,20 @@
 import assert from 'node:assert/strict';
 import { runInNamespace } from '../../src/lab/exec';
 import { waitUntil } from '../../src/lab/wait';
+import { seriesValue } from './prometheus';
 
 /** The port tests give `--metrics-listen 127.0.0.1:PORT`; each lab has its own namespace, so one port serves all. */
 export const METRICS_PORT = 9464;
 
-/** Reads one series of a scrape by its full name, labels included; fails the test if it is missing. */
+/**
+ * Reads a scrape: a family's total, or the sum of its series with the given labels (see
+ * prometheus.ts seriesValue); fails the test if no series matches.
+ */
 export type Series = (series: string) => number;
 
-/** The series name of the ignored counter for `reason` (src/io/metrics-server.ts). */
-export function ignoredSeries(reason: string): string {
-  return `ndp_responder_solicitations_ignored_total{reason="${reason}"}`;
+/** The ignored counter for `reason` (src/io/metrics-server.ts), over both answer paths unless `path` says which. */
+export function ignoredSeries(reason: string, path?: 'socket' | 'bpf'): string {
+  return `ndp_responder_solicitations_ignored_total{reason="${reason}"${path === undefined ? '' : `,path="${path}"`}}`;
 }
 
 /** Scrape /metrics from inside `namespace`, where the daemon listens on 127.0.0.1:`port`. */
@@ -18,9 +22,9 @@ export async function scrapeMetrics(namespace: string, port = METRICS_PORT): Pro
   const script = `fetch('http://127.0.0.1:${port}/metrics').then((r) => r.text()).then((t) => process.stdout.write(t))`;
   const { stdout } = await runInNamespace(namespace, process.execPath, ['-e', script]);
   return (series) => {
-    const line = stdout.split('\n').find((l) => l.startsWith(`${series} `));
-    assert.ok(line !== undefined, `series ${series} in the scrape`);
-    return Number(line.slice(series.length + 1));
+    const value = seriesValue(stdout, series);
+    assert.ok(value !== undefined, `series ${series} in the scrape`);
+    return value;
   };
 }
 

@@ -12,6 +12,7 @@ import type { BenchResult } from '../../src/loadgen/report';
 import { DaemonProcess } from './daemon-process';
 import { runCli } from './lab-tools';
 import { cpuMillis, processStatus } from './proc';
+import { seriesValue } from './prometheus';
 
 const METRICS_PORT = 9464;
 
@@ -63,9 +64,9 @@ export async function daemonCounters(lab: Scenario): Promise<DaemonCounters> {
   const script = `fetch('http://127.0.0.1:${METRICS_PORT}/metrics').then((r) => r.text()).then((t) => process.stdout.write(t))`;
   const { stdout } = await runInNamespace(lab.host.ns, process.execPath, ['-e', script], { timeoutMs: 15_000 });
   const value = (series: string): number => {
-    const line = stdout.split('\n').find((l) => l.startsWith(`${series} `));
-    if (line === undefined) throw new Error(`no ${series} in the daemon's metrics`);
-    return Number(line.slice(series.length + 1));
+    const total = seriesValue(stdout, series);
+    if (total === undefined) throw new Error(`no ${series} in the daemon's metrics`);
+    return total;
   };
   return {
     received: value('ndp_responder_solicitations_received_total'),

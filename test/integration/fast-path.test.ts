@@ -11,19 +11,26 @@ import assert from 'node:assert/strict';
 import { createScenario, type Scenario } from '../../src/lab/topology';
 import { startCapture } from '../../src/lab/capture';
 import { runInNamespace } from '../../src/lab/exec';
+import { waitUntil } from '../../src/lab/wait';
 import { DaemonProcess } from '../helpers/daemon-process';
 import { EbpfPeer } from '../helpers/ebpf-lab';
 import { isRoot, ICMP_ND_FILTER, ndPackets, pingOnce, pingUntil } from '../helpers/lab-tools';
 import { ignoredSeries, METRICS_PORT, scrapeMetrics, waitForMetrics } from '../helpers/metrics';
 import { sendFrames, solicitation } from '../helpers/solicitations';
 import { toHex } from '../fixtures/hex';
+import { formatIpv6, parseIpv6 } from '../../src/wire/address';
+import { decodeAdvertisementFrame } from '../../src/wire/frame';
+import { startNdCapture } from '../../src/lab/nd-capture';
 import { lanNeighbourMac, plugUplink } from '../helpers/plug-uplink';
 
 const skip = isRoot() ? false : 'needs root for network namespaces and bpf(2)';
 
 const ANSWERED = 'ndp_responder_fast_path_answered_total';
-const SENT = 'ndp_responder_advertisements_sent_total';
+/** The socket path's answers (the kernel's are path="bpf"). */
+const SENT = 'ndp_responder_advertisements_sent_total{path="socket"}';
 const PASSED = 'ndp_responder_fast_path_passed_total';
+const KERNEL_SENT = 'ndp_responder_advertisements_sent_total{path="bpf"}';
+const KERNEL_RECEIVED = 'ndp_responder_solicitations_received_total{path="bpf"}';
 
 /** Program ids on the uplink's tcx ingress chain (BPF_PROG_QUERY from inside the host namespace). */
 async function tcxPrograms(lab: Scenario): Promise<number[]> {
@@ -33,12 +40,26 @@ async function tcxPrograms(lab: Scenario): Promise<number[]> {
   return chain.programIds as number[];
 }
 
-/** Send `frame` from the LAN and return the first NA for `target` captured on lan0 after it. */
-async function answerTo(lab: Scenario, frame: Uint8Array, target: string): Promise<Uint8Array | undefined> {
+/** Send `frame` from the LAN and return the first NA from `source` captured on lan0 after it. */
+async function answerFrom(lab: Scenario, frame: Uint8Array, source: string): Promise<Uint8Array | undefined> {
   const capture = await startCapture(lab.lan.ns, 'lan0', ICMP_ND_FILTER);
   await sendFrames(lab, [frame]);
   await new Promise((resolve) => setTimeout(resolve, 300));
-  return ndPackets(await capture.stop()).find((p) => p.type === 136 && p.ipv6Source === target)?.data;
+  return ndPackets(await capture.stop()).find((p) => p.type === 136 && p.ipv6Source === source)?.data;
+}
+
+/** The NA answering for `target` is sourced from it (the default `--source target`). */
+const answerTo = answerFrom;
+
+/** The host uplink's link-local address, from the kernel. */
+async function uplinkLinkLocal(lab: Scenario): Promise<string> {
+  return waitUntil(
+    async () => {
+      const { stdout } = await runInNamespace(lab.host.ns, 'ip', ['-j', '-6', 'addr', 'show', 'dev', 'eth0', 'scope', 'link']);
+      return (JSON.parse(stdout) as { addr_info?: { local?: string }[] }[])[0]?.addr_info?.find((a) => a.local !== undefined)?.local;
+    },
+    { timeoutMs: 3000, description: 'a link-local address on eth0' },
+  );
 }
 
 async function forget(lab: Scenario): Promise<void> {
@@ -137,13 +158,51 @@ describe('in-kernel fast path in the daemon (--fast-path)', { skip }, () => {
     await d.stop();
   });
 
-  test('bpf with --source link-local: the kernel answers nothing (its NA is always from the target), the socket path does', async () => {
+  test('bpf with --source link-local: the kernel answers from the uplink\'s link-local address, the same bytes as the socket path', async () => {
     await forget(lab);
+    const linkLocal = await uplinkLinkLocal(lab);
     const d = await start('bpf', ['--source', 'link-local']);
+    const ns = solicitation(lab, lab.container.address);
+    const kernelNa = await answerFrom(lab, ns, linkLocal);
+    assert.ok(kernelNa !== undefined, `an NA from ${linkLocal}`);
+    const metric = await waitForMetrics(lab.host.ns, (m) => m(ANSWERED) >= 1, 'a kernel answer counted');
+    assert.equal(metric(SENT), 0, 'none from the socket path');
     assert.equal(await pingOnce(lab.lan.ns, lab.container.address), true);
-    const metric = await waitForMetrics(lab.host.ns, (m) => m(SENT) >= 1, 'a socket answer counted');
-    assert.equal(metric(ANSWERED), 0);
     await d.stop();
+    const socket = await start('socket', ['--source', 'link-local']);
+    const socketNa = await answerFrom(lab, ns, linkLocal);
+    assert.ok(socketNa !== undefined);
+    assert.equal(toHex(kernelNa), toHex(socketNa));
+    await socket.stop();
+  });
+
+  test('bpf: the default per-flow limit holds in the kernel (burst 20 per flow), limited NS are dropped and counted', async () => {
+    await forget(lab);
+    await start('bpf');
+    const before = await scrapeMetrics(lab.host.ns);
+    // Two flows (two LAN sources), 60 NS each, sent in one burst: each flow gets its burst.
+    const flows = [lab.lan.address, '2001:db8::1:77'].map((source) => Array.from({ length: 60 }, () => solicitation(lab, lab.container.address, { ipv6Source: parseIpv6(source) })));
+    // Our own packet socket on the LAN (tcpdump's ring drops frames of a burst this dense).
+    const capture = await startNdCapture(lab.lan.ns, 'lan0', 'advertisements', lab.container.address);
+    await sendFrames(lab, flows.flat());
+    const after = await waitForMetrics(
+      lab.host.ns,
+      (m) => m(KERNEL_RECEIVED) - before(KERNEL_RECEIVED) >= 120,
+      'all 120 NS answered or limited in the kernel',
+    );
+    const packets = (await capture.stop({ settleMs: 300 })).map((frame) => decodeAdvertisementFrame(frame.data).ipv6);
+    const answered = after(KERNEL_SENT) - before(KERNEL_SENT);
+    const limited = after(ignoredSeries('rate-limited', 'bpf')) - before(ignoredSeries('rate-limited', 'bpf'));
+    // 20 per flow at once, plus at most one refill each (10/s) while the burst is sent.
+    assert.ok(answered >= 40 && answered <= 42, `${answered} answered in the kernel`);
+    assert.equal(limited, 120 - answered, 'the rest refused by the limit');
+    assert.equal(packets.length, answered, 'the LAN saw exactly the admitted answers');
+    for (const destination of [lab.lan.address, '2001:db8::1:77']) {
+      const n = packets.filter((p) => formatIpv6(p.destination) === destination).length;
+      assert.ok(n >= 20 && n <= 21, `${n} answers to ${destination}: one flow's burst`);
+    }
+    assert.equal(after(SENT) - before(SENT), 0, 'nothing from the socket path');
+    assert.equal(after(ignoredSeries('rate-limited', 'socket')) - before(ignoredSeries('rate-limited', 'socket')), 0);
   });
 
   test('bpf: a SIGHUP reload that drops the target takes it out of the kernel map', async () => {

@@ -32,7 +32,12 @@ export interface CheckRegisters {
 export interface CheckContext {
   readonly hook: 'xdp' | 'tc';
   readonly regs: CheckRegisters;
-  /** Label jumped to when the frame fails a row. */
+  /** Label jumped to when the frame fails a row (or a label per row). */
+  readonly fail: string | ((row: NdRule) => string);
+}
+
+/** {@link CheckContext} with the one label of the row being emitted. */
+interface RowContext extends CheckContext {
   readonly fail: string;
 }
 
@@ -43,17 +48,18 @@ const LAYER_START: Readonly<Record<'ethernet' | 'ipv6' | 'icmpv6', number>> = { 
 export function emitRuleChecks(asm: Assembler, rows: readonly NdRule[], context: CheckContext): void {
   let dadChecked = false;
   for (const row of rows) {
+    const rowContext: RowContext = { ...context, fail: typeof context.fail === 'string' ? context.fail : context.fail(row) };
     if (row.kind === 'dad-destination' || row.kind === 'dad-no-option') {
-      if (!dadChecked) refuseDadProbe(asm, context, row.sourceOffset);
+      if (!dadChecked) refuseDadProbe(asm, rowContext, row.sourceOffset);
       dadChecked = true;
     } else {
-      emitRow(asm, row, context);
+      emitRow(asm, row, rowContext);
     }
   }
 }
 
 /** One row's block; an unknown kind is a generation error, never a silently skipped check. */
-function emitRow(asm: Assembler, row: Exclude<NdRule, { kind: 'dad-destination' | 'dad-no-option' }>, context: CheckContext): void {
+function emitRow(asm: Assembler, row: Exclude<NdRule, { kind: 'dad-destination' | 'dad-no-option' }>, context: RowContext): void {
   const { regs, fail } = context;
   switch (row.kind) {
     case 'field':
@@ -97,7 +103,7 @@ function emitRow(asm: Assembler, row: Exclude<NdRule, { kind: 'dad-destination' 
 }
 
 /** `(field & mask) op value`, big-endian as the table states it; `metadata` rows have no eBPF meaning here. */
-function emitField(asm: Assembler, row: FieldRule, { regs, fail }: CheckContext): void {
+function emitField(asm: Assembler, row: FieldRule, { regs, fail }: RowContext): void {
   // Socket-filter metadata (packet type "outgoing"): an ingress hook never sees our own sends.
   if (row.layer === 'metadata') return;
   const offset = LAYER_START[row.layer] + row.offset;
@@ -116,7 +122,7 @@ function emitField(asm: Assembler, row: FieldRule, { regs, fail }: CheckContext)
  * The frame holds exactly the IPv6 header and the payload length it declares, and that length
  * is the one shape's (an NS with one 8-byte option): this row and the shape in one check.
  */
-function requireAnsweredShape(asm: Assembler, lengthOffset: number, { hook, regs, fail }: CheckContext): void {
+function requireAnsweredShape(asm: Assembler, lengthOffset: number, { hook, regs, fail }: RowContext): void {
   asm
     .mov64Reg(R1, regs.data)
     .alu64Imm('ADD', R1, ANSWERED_FRAME_LENGTH)
@@ -127,7 +133,7 @@ function requireAnsweredShape(asm: Assembler, lengthOffset: number, { hook, regs
 }
 
 /** A DAD probe (source ::) goes to userspace: its NA goes to ff02::1 with S=0, and its own rows apply there. */
-function refuseDadProbe(asm: Assembler, { regs, fail }: CheckContext, sourceOffset: number): void {
+function refuseDadProbe(asm: Assembler, { regs, fail }: RowContext, sourceOffset: number): void {
   asm
     .ldx('DW', R1, regs.data, F.ipv6 + sourceOffset)
     .ldx('DW', R2, regs.data, F.ipv6 + sourceOffset + 8)

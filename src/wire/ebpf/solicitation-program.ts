@@ -14,12 +14,19 @@ import { SOLICITATION_RULES, type NdRule } from '../solicitation-rules';
 import { Assembler, type AssembledProgram } from './assembler';
 import {
   CONFIG_FLAGS_OFFSET,
+  CONFIG_LIMIT_OFFSET,
+  CONFIG_SOURCE_MODE_OFFSET,
+  CONFIG_SOURCE_OFFSET,
   FastPathCounter,
   FrameOffset as F,
+  PASS_REASONS,
   SOLICITATION_MIN_FRAME,
+  passSlot,
+  type FastPathMapName,
+  type PassReason,
 } from './fast-path-layout';
 import { littleEndianValue as le } from './instruction';
-import { Helper, SkBuff, TcAction, XdpAction, XdpMd } from './kernel-abi';
+import { Helper, MapUpdate, SkBuff, TcAction, XdpAction, XdpMd } from './kernel-abi';
 import { Reg } from './opcodes';
 import { pseudoHeaderTail, sumMessage } from './program-checksum';
 import { emitRuleChecks } from './rule-checks';
@@ -34,18 +41,26 @@ export interface SolicitationProgramOptions {
   readonly answer: boolean;
 }
 
-const { R0, R1, R2, R6, R7, R8, R9, R10 } = Reg;
+const { R0, R1, R2, R3, R4, R6, R7, R8, R9, R10 } = Reg;
 const CTX = R6;
 const DATA = R7;
 const DATA_END = R8;
 const CONFIG = R9;
 /** Stack slots below the frame pointer. */
 const STACK_COUNTER_KEY = -4;
+/** Also the key (0) of the one-entry `global` array. */
 const STACK_CONFIG_KEY = -8;
+// -16..-9: the checksum's pseudo-header tail (program-checksum.ts).
+/** ktime_get_ns() when the limits are applied. */
+const STACK_NOW = -24;
+/** A new bucket's arrival time, for bpf_map_update_elem. */
+const STACK_NEW_ARRIVAL = -32;
+/** The flow key: the NS's source (the per-source key too), then its target. */
+const STACK_FLOW_KEY = -64;
 /** Solicited flag of the NA (RFC 4861 §4.4). */
 const FLAG_SOLICITED = 0x40;
 
-/** The program, with map references to `targets`, `config` and `counters` left for the loader. */
+/** The program, with map references (fast-path-layout.ts fastPathMaps) left for the loader. */
 export function solicitationProgram(options: SolicitationProgramOptions, rules: readonly NdRule[] = SOLICITATION_RULES): AssembledProgram {
   requireShapeRows(rules);
   const asm = new Assembler();
@@ -58,14 +73,24 @@ export function solicitationProgram(options: SolicitationProgramOptions, rules: 
   count(asm, FastPathCounter.matched);
   if (options.answer) {
     // Every other row (RFC 4861 §7.1.1 and ours), and the one shape rewritten here: a frame
-    // failing any of them is never answered in the kernel. It is deferred (counted) and passed
-    // on to the packet socket, where the userspace validator counts it under its reason.
+    // failing any of them is never answered in the kernel. It is deferred (counted by reason) and
+    // passed on to the packet socket, where the userspace validator counts it under its reason.
     loadConfig(asm);
-    emitRuleChecks(asm, rules.filter((row) => !row.kernel), { hook: options.hook, regs, fail: 'defer' });
+    // DAD rows first: a probe fails several rows (its shape too), and is counted as a probe.
+    const rows = rules.filter((row) => !row.kernel);
+    const dad = rows.filter((row) => passReasonOf(row) === 'dad-probe');
+    emitRuleChecks(asm, [...dad, ...rows.filter((row) => !dad.includes(row))], { hook: options.hook, regs, fail: (row) => deferLabel(passReasonOf(row)) });
+    // The answer limits, as the socket path applies them after its checks: a refused NS is dropped.
+    applyLimits(asm);
     rewriteIntoAdvertisement(asm);
     count(asm, FastPathCounter.answered);
     sendBack(asm, options.hook);
+    asm.label('limited');
+    count(asm, FastPathCounter.limited);
+    asm.mov64Imm(R0, options.hook === 'xdp' ? XdpAction.DROP : TcAction.DROP).exit();
+    for (const reason of PASS_REASONS) asm.label(deferLabel(reason)).st('W', R10, STACK_COUNTER_KEY, passSlot(reason)).ja('defer');
     asm.label('defer');
+    countStored(asm, 'defer-reason');
     count(asm, FastPathCounter.deferred);
   }
   asm.label('pass').mov64Imm(R0, options.hook === 'xdp' ? XdpAction.PASS : TcAction.NEXT).exit();
@@ -95,15 +120,19 @@ function loadConfig(asm: Assembler): void {
     .alu64Imm('ADD', R2, STACK_CONFIG_KEY)
     .ldMap(R1, 'config')
     .call(Helper.mapLookupElem)
-    .jmpImm('JEQ', R0, 0, 'defer')
+    .jmpImm('JEQ', R0, 0, deferLabel('no-config'))
     .mov64Reg(CONFIG, R0);
 }
 
 /** counters[slot] += 1 on this CPU (a per-CPU array: no atomics needed). Clobbers r0-r5. */
 function count(asm: Assembler, slot: number): void {
-  const done = `counted-${slot}`;
+  asm.st('W', R10, STACK_COUNTER_KEY, slot);
+  countStored(asm, `counted-${slot}`);
+}
+
+/** The same for the slot already on the stack; `done` names the label after it. */
+function countStored(asm: Assembler, done: string): void {
   asm
-    .st('W', R10, STACK_COUNTER_KEY, slot)
     .mov64Reg(R2, R10)
     .alu64Imm('ADD', R2, STACK_COUNTER_KEY)
     .ldMap(R1, 'counters')
@@ -113,6 +142,91 @@ function count(asm: Assembler, slot: number): void {
     .alu64Imm('ADD', R1, 1)
     .stx('DW', R0, 0, R1)
     .label(done);
+}
+
+function deferLabel(reason: PassReason): string {
+  return `defer-${reason}`;
+}
+
+/** The pass counter a failed row is counted under (fast-path-layout.ts PASS_REASONS). */
+function passReasonOf(row: NdRule): PassReason {
+  switch (row.kind) {
+    case 'ipv6-payload':
+    case 'icmpv6-length':
+    case 'options':
+      return 'shape';
+    case 'dad-destination':
+    case 'dad-no-option':
+      return 'dad-probe';
+    default:
+      return (PASS_REASONS as readonly string[]).includes(row.name) ? (row.name as PassReason) : 'other';
+  }
+}
+
+/**
+ * The per-flow, per-source and global limits (each off when its interval in `config` is 0), in
+ * the socket path's order: a refusal spends nothing further down. Each bucket is one u64, its
+ * theoretical arrival time (fast-path-layout.ts limitParameters). Updates are not atomic: two
+ * CPUs answering the same flow at the same instant may both pass, so a limit can be exceeded by
+ * at most one answer per CPU at such a race, never more.
+ */
+function applyLimits(asm: Assembler): void {
+  asm.call(Helper.ktimeGetNs).stx('DW', R10, STACK_NOW, R0);
+  const copies: readonly (readonly [number, number])[] = [
+    [F.ipv6Source, 0],
+    [F.ipv6Source + 8, 8],
+    [F.target, 16],
+    [F.target + 8, 24],
+  ];
+  for (const [from, to] of copies) asm.ldx('DW', R1, DATA, from).stx('DW', R10, STACK_FLOW_KEY + to, R1);
+  limitBucket(asm, 'flows', STACK_FLOW_KEY, CONFIG_LIMIT_OFFSET.flow);
+  limitBucket(asm, 'sources', STACK_FLOW_KEY, CONFIG_LIMIT_OFFSET.source);
+  limitBucket(asm, 'global', STACK_CONFIG_KEY, CONFIG_LIMIT_OFFSET.global);
+}
+
+/** One bucket: jumps to `limited` when it has no room, else moves its arrival time on. */
+function limitBucket(asm: Assembler, map: Extract<FastPathMapName, 'flows' | 'sources' | 'global'>, keyOffset: number, configOffset: number): void {
+  const done = `limit-done-${map}`;
+  const fresh = `limit-new-${map}`;
+  asm
+    .ldx('DW', R1, CONFIG, configOffset)
+    .jmpImm('JEQ', R1, 0, done)
+    .ldMap(R1, map)
+    .mov64Reg(R2, R10)
+    .alu64Imm('ADD', R2, keyOffset)
+    .call(Helper.mapLookupElem)
+    .jmpImm('JEQ', R0, 0, fresh)
+    // r1 = max(arrival time, now); r2 = now.
+    .ldx('DW', R1, R0, 0)
+    .ldx('DW', R2, R10, STACK_NOW)
+    .jmpReg('JGE', R1, R2, `limit-later-${map}`)
+    .mov64Reg(R1, R2)
+    .label(`limit-later-${map}`)
+    .mov64Reg(R3, R1)
+    .alu64Reg('SUB', R3, R2)
+    .ldx('DW', R4, CONFIG, configOffset + 8)
+    .jmpReg('JGT', R3, R4, 'limited')
+    .ldx('DW', R3, CONFIG, configOffset)
+    .alu64Reg('ADD', R1, R3)
+    .stx('DW', R0, 0, R1)
+    .ja(done)
+    .label(fresh);
+  if (map !== 'global') {
+    // Never seen (or forgotten): a full bucket; this answer is its first.
+    asm
+      .ldx('DW', R1, R10, STACK_NOW)
+      .ldx('DW', R3, CONFIG, configOffset)
+      .alu64Reg('ADD', R1, R3)
+      .stx('DW', R10, STACK_NEW_ARRIVAL, R1)
+      .ldMap(R1, map)
+      .mov64Reg(R2, R10)
+      .alu64Imm('ADD', R2, keyOffset)
+      .mov64Reg(R3, R10)
+      .alu64Imm('ADD', R3, STACK_NEW_ARRIVAL)
+      .mov64Imm(R4, MapUpdate.ANY)
+      .call(Helper.mapUpdateElem);
+  }
+  asm.label(done);
 }
 
 /** Turns the NS into its NA in place (RFC 4861 §7.2.4): same length, new addresses, TLLA. */
@@ -129,13 +243,21 @@ function rewriteIntoAdvertisement(asm: Assembler): void {
     .stx('H', DATA, F.ethernetSource + 4, R1)
     // IPv6: version 6, traffic class and flow label 0; length, next header and hop limit 255 stay.
     .st('W', DATA, F.ipv6, le(0x60, 0, 0, 0))
-    // Destination: the solicitation's source. Source: the target itself.
+    // Destination: the solicitation's source. Source: the target itself, or the configured
+    // address (`--source link-local`, the uplink's link-local address).
     .ldx('DW', R1, DATA, F.ipv6Source)
     .ldx('DW', R2, DATA, F.ipv6Source + 8)
     .stx('DW', DATA, F.ipv6Destination, R1)
     .stx('DW', DATA, F.ipv6Destination + 8, R2)
+    .ldx('B', R1, CONFIG, CONFIG_SOURCE_MODE_OFFSET)
+    .jmpImm('JEQ', R1, 0, 'source-is-target')
+    .ldx('DW', R1, CONFIG, CONFIG_SOURCE_OFFSET)
+    .ldx('DW', R2, CONFIG, CONFIG_SOURCE_OFFSET + 8)
+    .ja('source-chosen')
+    .label('source-is-target')
     .ldx('DW', R1, DATA, F.target)
     .ldx('DW', R2, DATA, F.target + 8)
+    .label('source-chosen')
     .stx('DW', DATA, F.ipv6Source, R1)
     .stx('DW', DATA, F.ipv6Source + 8, R2)
     // ICMPv6: type 136, code 0, checksum 0 until computed, flags with S set, reserved 0.
@@ -151,7 +273,7 @@ function rewriteIntoAdvertisement(asm: Assembler): void {
     .ldx('H', R1, CONFIG, 4)
     .stx('H', DATA, F.optionAddress + 4, R1);
   pseudoHeaderTail(asm); // same length and next header as the NS
-  sumMessage(asm, DATA, 'defer');
+  sumMessage(asm, DATA, deferLabel('other'));
   asm.alu64Imm('XOR', R0, 0xffff).stx('H', DATA, F.icmpv6Checksum, R0);
 }
 
