@@ -141,6 +141,18 @@ describe('in-kernel fast path in the daemon (--fast-path)', { skip }, () => {
     await d.stop();
   });
 
+  test('bpf: a daemon killed with SIGKILL leaves nothing on the uplink; the next start attaches exactly one program', async () => {
+    const first = await start('bpf');
+    assert.equal((await tcxPrograms(lab)).length, 1);
+    await first.stop('SIGKILL');
+    // Nothing is pinned: the link, program and maps die with the process's fds.
+    assert.deepEqual(await waitUntil(async () => ((await tcxPrograms(lab)).length === 0 ? [] : undefined), { timeoutMs: 3000, description: 'an empty tcx chain' }), []);
+    await start('bpf');
+    assert.equal((await tcxPrograms(lab)).length, 1, 'one program, not two');
+    await forget(lab);
+    assert.equal(await pingOnce(lab.lan.ns, lab.container.address), true);
+  });
+
   test('bpf: a recreated uplink (new ifindex and MAC) gets the program again, and the kernel answers with the new MAC', async () => {
     const d = await start('bpf');
     const firstIfindex = d.logs.find((r) => r.msg === 'answering in the kernel for single-address targets')?.ifindex;
