@@ -2,8 +2,7 @@
  * Which capabilities the responder needs, as a rule over a capability set: one home for
  * `run`'s preflight, the fast path's decision and `check`'s report (capabilities(7)).
  *
- * Measured on Linux 6.18 as uid 65534 with exactly these sets (docs/ebpf-fast-path.md
- * "Capabilities"): the socket path needs CAP_NET_RAW (and CAP_NET_ADMIN for multicast
+ * Measured on Linux 6.18 as uid 65534 with exactly these sets (README "Capabilities"): the socket path needs CAP_NET_RAW (and CAP_NET_ADMIN for multicast
  * memberships and --configure-host); the in-kernel path needs CAP_BPF (maps, BPF_PROG_LOAD of a
  * non-socket-filter program) and CAP_NET_ADMIN (tc/XDP programs, tcx and XDP links).
  * CAP_PERFMON is not needed: without it the verifier adds its Spectre barriers (231 -> 240
