@@ -177,4 +177,14 @@ describe('least privilege: nobody with only the stated capabilities', { skip }, 
       assert.equal(result.stdout, '', 'refused before it logs anything');
     });
   });
+
+  test('capabilities that do not count (a user namespace): bpf exits 3 in one line saying bpf(2) was refused despite them', async () => {
+    // Its own user and network namespace (unshare, util-linux like setpriv), with a veth pair for an uplink.
+    const prefix = ['unshare', '--user', '--map-root-user', '--net', 'sh', '-c', 'ip link add v0 type veth peer name v1 && ip link set v0 up && exec "$@"', 'sh'];
+    const result = await runCli(['run', '--interface', 'v0', '--target', '2001:db8::5', '--fast-path', 'bpf'], { prefix });
+    assert.equal(result.code, 3, result.stdout + result.stderr);
+    const lines = result.stderr.split('\n').filter((line) => line !== '');
+    assert.equal(lines.length, 1, result.stderr);
+    assert.match(lines[0]!, /^ndp-responder: cannot use the in-kernel fast path: bpf\(BPF_\w+\) EPERM .* although CAP_BPF and CAP_NET_ADMIN are effective: a seccomp filter, a security module or a user namespace refuses bpf\(2\)$/);
+  });
 });
