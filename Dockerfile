@@ -1,8 +1,10 @@
-# ndp-responder as a container: host networking, CAP_NET_RAW and CAP_NET_ADMIN only, non-root.
+# ndp-responder as a container: host networking, CAP_NET_RAW, CAP_NET_ADMIN and CAP_BPF only,
+# non-root. `--cap-add BPF` needs Docker 23.0+ (older engines reject the name; leave it out there
+# and the responder answers from the socket instead of the kernel, saying so in one log line).
 #
 #   docker build -t ndp-responder .
 #   docker run -d --name ndp-responder --restart unless-stopped --network host --read-only \
-#     --cap-drop ALL --cap-add NET_RAW --cap-add NET_ADMIN \
+#     --cap-drop ALL --cap-add NET_RAW --cap-add NET_ADMIN --cap-add BPF \
 #     --group-add "$(stat -c %g /var/run/docker.sock)" -v /var/run/docker.sock:/var/run/docker.sock:ro \
 #     ndp-responder run --interface eth0 --docker --metrics-listen 127.0.0.1:9100
 #
@@ -32,13 +34,14 @@ RUN npx tsc -p tsconfig.build.json \
 FROM ${BASE}
 RUN echo 'ndp-responder:x:10001:10001:ndp-responder:/nonexistent:/usr/sbin/nologin' >> /etc/passwd \
  && echo 'ndp-responder:x:10001:' >> /etc/group
-# A copy of setpriv with file capabilities cap_net_raw,cap_net_admin+p (permitted, not effective):
-# contrib/docker/entrypoint.sh uses it to hand the two to node as ambient capabilities. Set here,
+# A copy of setpriv with file capabilities cap_net_raw,cap_net_admin,cap_bpf+p (permitted, not
+# effective): contrib/docker/entrypoint.sh uses it to hand those the container was given to node
+# as ambient capabilities (the kernel caps them by the bounding set, i.e. by --cap-add). Set here,
 # not copied from the build stage: the classic builder's COPY --from drops the xattr that holds them.
 # (setcap needs libcap2, which Debian slim images carry: apt -> libsystemd0 -> libcap2.)
 COPY --from=build /usr/sbin/setcap /tmp/setcap
 RUN mkdir -p /usr/local/libexec && cp /usr/bin/setpriv /usr/local/libexec/ndp-setpriv \
- && /tmp/setcap cap_net_raw,cap_net_admin+p /usr/local/libexec/ndp-setpriv && rm /tmp/setcap
+ && /tmp/setcap cap_net_raw,cap_net_admin,cap_bpf+p /usr/local/libexec/ndp-setpriv && rm /tmp/setcap
 WORKDIR /app
 COPY --from=build /build/node_modules ./node_modules
 COPY --from=build /build/dist/src ./dist/src

@@ -1,5 +1,5 @@
 import { formatMac } from '../wire/address';
-import { Capability, hasCapability } from './privileges';
+import { Capability, FAST_PATH_CAPABILITIES, GRANTED_CAPABILITIES, capabilityList, capabilityName, hasCapability } from './privileges';
 import type { RouteInfo } from '../model/target';
 import { TargetSet } from './target-set';
 import { type Target } from '../model/target';
@@ -169,14 +169,20 @@ function checkProxyEntries(facts: HostFacts): CheckResult[] {
   });
 }
 
+/** How to grant the capabilities, as the shipped unit does and as a one-off command. */
+function grantFixes(): string[] {
+  const caps = GRANTED_CAPABILITIES.map(capabilityName);
+  const setpriv = caps.map((c) => `+${c.slice('CAP_'.length).toLowerCase()}`).join(',');
+  return [
+    `run as root, or with the shipped unit (AmbientCapabilities=${caps.join(' ')})`,
+    `or: setpriv --inh-caps=${setpriv} --ambient-caps=${setpriv} ndp-responder run ...`,
+  ];
+}
+
 function checkCapabilities(capabilities: bigint): CheckResult {
   const has = (bit: number): boolean => hasCapability(capabilities, bit);
-  const grant = [
-    'run as root, or with the shipped unit (AmbientCapabilities=CAP_NET_RAW CAP_NET_ADMIN)',
-    'or: setpriv --inh-caps=+net_raw,+net_admin --ambient-caps=+net_raw,+net_admin ndp-responder run ...',
-  ];
-  if (!has(Capability.NetRaw)) return result('fail', 'capabilities', 'this process lacks CAP_NET_RAW: `run` would exit 3 (no packet socket)', grant);
-  if (!has(Capability.NetAdmin)) return result('warn', 'capabilities', 'CAP_NET_RAW, but no CAP_NET_ADMIN: --configure-host would fail', grant);
+  if (!has(Capability.NetRaw)) return result('fail', 'capabilities', 'this process lacks CAP_NET_RAW: `run` would exit 3 (no packet socket)', grantFixes());
+  if (!has(Capability.NetAdmin)) return result('warn', 'capabilities', 'CAP_NET_RAW, but no CAP_NET_ADMIN: --configure-host would fail', grantFixes());
   return result('ok', 'capabilities', 'CAP_NET_RAW and CAP_NET_ADMIN are effective');
 }
 
@@ -192,7 +198,7 @@ export function checkFastPath(facts: FastPathFacts): CheckResult {
   if (kernel !== undefined) return result('ok', 'fast-path', `run would answer single-address targets in the kernel (${kernel}), without answer limits; the rest from the socket`);
   if (mode === 'auto') return result('ok', 'fast-path', `run would answer from the socket: the in-kernel path is unavailable (${why})`);
   return result('fail', 'fast-path', `--fast-path bpf: run would exit 3, the in-kernel path is unavailable (${why})`, [
-    'grant CAP_BPF and CAP_NET_ADMIN (or run as root); Linux 6.6+ for tcx, else generic XDP is used',
+    `grant ${capabilityList(FAST_PATH_CAPABILITIES)} (or run as root); Linux 6.6+ for tcx, else generic XDP is used`,
     'or use --fast-path auto (falls back to the socket) or socket',
   ]);
 }

@@ -75,6 +75,7 @@ async function proxyEntries(watcher: HostWatcher): Promise<ProxyEntryFacts[]> {
 /** Read the host once: sysctls, links, routes of the targets, proxy entries, capabilities. */
 export async function gatherHostFacts(request: CheckRequest): Promise<HostFacts> {
   const watcher = new HostWatcher();
+  const capabilities = effectiveCapabilities();
   try {
     await watcher.start(request.targets);
     const routes = new Map<string, RouteInfo>(request.targets.map((t) => [t.text, watcher.routeOf(t)]));
@@ -87,8 +88,8 @@ export async function gatherHostFacts(request: CheckRequest): Promise<HostFacts>
       targets: request.targets,
       routes,
       proxyEntries: await proxyEntries(watcher),
-      capabilities: effectiveCapabilities(),
-      fastPath: { mode: request.fastPath, available: probeFastPath(watcher.linkByName(request.interface ?? '')?.ifindex) },
+      capabilities,
+      fastPath: { mode: request.fastPath, available: probeFastPath(watcher.linkByName(request.interface ?? '')?.ifindex, capabilities) },
     };
   } catch (error) {
     throw new UserError(`cannot read the host's links and routes over rtnetlink: ${(error as Error).message}`, ExitCode.Environment);

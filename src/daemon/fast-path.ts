@@ -12,6 +12,8 @@ import { FastPath, noFastPathCounters, type FastPathCounters } from '../io/fast-
 import type { LinkInfo } from '../io/host-watcher';
 import type { Logger } from '../io/log';
 import { queryTcx, type BpfLink } from '../io/bpf-link';
+import { effectiveCapabilities } from '../io/capabilities';
+import { FAST_PATH_CAPABILITIES, capabilityList, fastPathPrivilegeReason } from '../core/privileges';
 import { ExitCode, UserError } from '../model/errors';
 import type { FastPathKind, FastPathMode } from '../model/settings';
 import type { FastPathConfig, FastPathMapSizes } from '../wire/ebpf/fast-path-layout';
@@ -22,23 +24,33 @@ function hex(address: Uint8Array): string {
   return Buffer.from(address).toString('hex');
 }
 
-function failure(error: unknown): string {
+/**
+ * One line for a refused load or attach. A refusal for want of rights names what is missing
+ * (core/privileges.ts); with the capabilities in place it can only be a seccomp filter or a
+ * security module refusing bpf(2), and says so.
+ */
+function failure(error: unknown, capabilities: bigint = effectiveCapabilities()): string {
   const code = (error as { code?: string }).code;
-  const rights = code === 'EPERM' || code === 'EACCES' ? ' (needs CAP_BPF and CAP_NET_ADMIN)' : '';
-  return `${(error as Error).message}${rights}`;
+  const message = (error as Error).message;
+  if (code !== 'EPERM' && code !== 'EACCES') return message;
+  const missing = fastPathPrivilegeReason(capabilities);
+  if (missing !== undefined) return `${message}: ${missing}`;
+  return `${message} although ${capabilityList(FAST_PATH_CAPABILITIES)} are effective: a seccomp filter, a security module or a user namespace refuses bpf(2)`;
 }
 
 /**
- * What `run --fast-path bpf` would attach on `ifindex`, without attaching: the tc program loads
- * (privileges, verifier) and the device answers a tcx query (Linux 6.6+); else the XDP program
- * loads (generic XDP). Or why not.
+ * What `run --fast-path bpf` would attach on `ifindex`, without attaching: the capabilities are
+ * there (core/privileges.ts), the tc program loads (verifier, seccomp) and the device answers a
+ * tcx query (Linux 6.6+); else the XDP program loads (generic XDP). Or why not.
  */
-export function probeFastPath(ifindex: number | undefined): { kind: Exclude<FastPathKind, 'socket'> } | { reason: string } {
+export function probeFastPath(ifindex: number | undefined, capabilities: bigint): { kind: Exclude<FastPathKind, 'socket'> } | { reason: string } {
+  const missing = fastPathPrivilegeReason(capabilities);
+  if (missing !== undefined) return { reason: missing };
   const config = { mac: NO_MAC, router: false, override: true };
   try {
     FastPath.load({ hook: 'tc', answer: true, ...config }).close();
   } catch (error) {
-    return { reason: `cannot load the program: ${failure(error)}` };
+    return { reason: `cannot load the program: ${failure(error, capabilities)}` };
   }
   if (ifindex === undefined) return { kind: 'bpf-tcx' };
   try {
@@ -49,7 +61,7 @@ export function probeFastPath(ifindex: number | undefined): { kind: Exclude<Fast
       FastPath.load({ hook: 'xdp', answer: true, ...config }).close();
       return { kind: 'bpf-xdp-generic' };
     } catch (error) {
-      return { reason: `no tcx, and the XDP program does not load: ${failure(error)}` };
+      return { reason: `no tcx, and the XDP program does not load: ${failure(error, capabilities)}` };
     }
   }
 }
@@ -73,11 +85,18 @@ export class DaemonFastPath {
   ) {}
 
   /**
-   * Loads and, if the uplink is there, attaches. `bpf`: a refusal is a UserError (exit 3);
-   * `auto`: falls back to the socket path with one info line saying why.
+   * Loads and, if the uplink is there, attaches. Without the capabilities (core/privileges.ts)
+   * nothing is tried. `bpf`: a refusal is a UserError (exit 3); `auto`: falls back to the socket
+   * path with one info line saying why.
    */
   start(uplink: LinkInfo | undefined, config: Omit<FastPathConfig, 'mac'>): void {
     if (this.mode === 'socket') return;
+    const missing = fastPathPrivilegeReason(effectiveCapabilities());
+    if (missing !== undefined) {
+      if (this.mode === 'bpf') throw new UserError(`cannot use the in-kernel fast path: ${missing}`, ExitCode.Environment);
+      this.log.info({ fastPath: 'socket', reason: missing }, 'fast path unavailable, answering from the socket');
+      return;
+    }
     try {
       this.program = this.loadAndAttach(uplink, config);
     } catch (error) {

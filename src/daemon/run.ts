@@ -41,7 +41,7 @@ class DockerFollower {
 /** Run until SIGTERM/SIGINT; throws UserError for bad flags or environment. */
 export async function runDaemon(commandLine: CommandLine): Promise<void> {
   const config = loadRunConfig(commandLine);
-  const missing = missingPrivilege(effectiveCapabilities(), config.daemon.configureHost);
+  const missing = missingPrivilege(effectiveCapabilities(), config.daemon.configureHost, config.daemon.fastPath);
   if (missing !== undefined) throw new UserError(missing, ExitCode.Environment);
   const log = createLogger(config.logLevel, config.logFormat ?? defaultLogFormat());
   const daemon = new Daemon(config.daemon, log.child({ module: 'daemon' }));

@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { GRANTED_CAPABILITIES, capabilityName } from '../../src/core/privileges';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const UNIT = join(ROOT, 'contrib', 'systemd', 'ndp-responder.service');
@@ -37,16 +38,19 @@ describe('contrib/systemd/ndp-responder.service', () => {
   const one = (key: string): string | undefined => service.get(key)?.at(-1);
   const words = (key: string): string[] => (one(key) ?? '').split(/\s+/).filter(Boolean).sort();
 
-  test('grants only CAP_NET_RAW and CAP_NET_ADMIN to a dynamic user, hardened, restarted on failure', () => {
+  test('grants exactly the stated capabilities (core/privileges.ts) to a dynamic user, hardened, restarted on failure', () => {
     assert.equal(one('DynamicUser'), 'yes');
-    assert.deepEqual(words('AmbientCapabilities'), ['CAP_NET_ADMIN', 'CAP_NET_RAW']);
-    assert.deepEqual(words('CapabilityBoundingSet'), ['CAP_NET_ADMIN', 'CAP_NET_RAW']);
+    const stated = GRANTED_CAPABILITIES.map(capabilityName).sort();
+    assert.deepEqual(stated, ['CAP_BPF', 'CAP_NET_ADMIN', 'CAP_NET_RAW']);
+    assert.deepEqual(words('AmbientCapabilities'), stated);
+    assert.deepEqual(words('CapabilityBoundingSet'), stated);
     for (const key of ['NoNewPrivileges', 'ProtectHome', 'PrivateTmp', 'PrivateDevices', 'RestrictNamespaces', 'LockPersonality', 'RestrictSUIDSGID']) {
       assert.equal(one(key), 'yes', key);
     }
     assert.equal(one('ProtectSystem'), 'strict');
     assert.equal(one('Restart'), 'on-failure');
-    assert.equal(one('SystemCallFilter'), '@system-service');
+    assert.deepEqual(words('SystemCallFilter'), ['@system-service', 'bpf']);
+    assert.equal(one('SystemCallErrorNumber'), 'EPERM', 'a refused bpf(2) is an EPERM, which auto turns into the socket path');
     for (const family of ['AF_PACKET', 'AF_NETLINK', 'AF_INET6', 'AF_UNIX']) assert.ok(words('RestrictAddressFamilies').includes(family), family);
     // V8's JIT needs W+X pages; user namespaces would void the capabilities on the host's links.
     for (const key of ['MemoryDenyWriteExecute', 'PrivateUsers', 'PrivateNetwork', 'ProcSubset']) assert.equal(one(key), undefined, key);
@@ -70,6 +74,17 @@ describe('contrib/systemd/ndp-responder.service', () => {
       const result = spawnSync('systemd-analyze', ['verify', copy], { encoding: 'utf8', timeout: 20_000 });
       assert.equal(result.status, 0, result.stderr);
       assert.equal(`${result.stdout}${result.stderr}`.trim(), '', 'no warnings');
+    });
+
+    test('the system call filter lets bpf(2) through (the fast path; SystemCallErrorNumber=EPERM would hide it)', () => {
+      const expand = (group: string): Set<string> => {
+        const result = spawnSync('systemd-analyze', ['syscall-filter', '--no-pager', group], { encoding: 'utf8', timeout: 20_000 });
+        assert.equal(result.status, 0, result.stderr);
+        // The group's header line, its description, then one system call (or nested @group) per line.
+        return new Set(result.stdout.split('\n').map((line) => line.trim()).filter((line) => /^[a-z_0-9]+$/.test(line)));
+      };
+      const allowed = words('SystemCallFilter').flatMap((entry) => (entry.startsWith('@') ? [...expand(entry)] : [entry]));
+      assert.ok(allowed.includes('bpf'), `bpf not allowed by SystemCallFilter=${one('SystemCallFilter')}`);
     });
 
     test('security --offline: exposure 3.0 or better', (t) => {
