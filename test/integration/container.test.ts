@@ -8,6 +8,7 @@ import { flushNeighbours } from '../../src/lab/neighbours';
 import { createScenario, type Scenario } from '../../src/lab/topology';
 import { sleep } from '../../src/lab/wait';
 import { composePlan } from '../helpers/compose-file';
+import { seriesValue } from '../helpers/prometheus';
 import { DockerLab, dockerSkipReason, readyOrSkip } from '../helpers/docker-lab';
 import { NODE_BASE_IMAGE, WEB_IMAGE, buildImage, importNodeBase, importWebImage, nodeBaseSkipReason, offlineBuildContext } from '../helpers/docker-images';
 import { pingUntil } from '../helpers/lab-tools';
@@ -31,7 +32,8 @@ const CAP_ADD = GRANTED_CAPABILITIES.flatMap((bit) => ['--cap-add', capabilityNa
 /** Default flags: `auto` is the default; until this checkout's default says so, ask for it. */
 const DEFAULT_MODE = DEFAULT_FAST_PATH === 'auto' ? [] : ['--fast-path', 'auto'];
 const ANSWERED = 'ndp_responder_fast_path_answered_total';
-const SENT = 'ndp_responder_advertisements_sent_total';
+/** The socket path's answers (the kernel's are path="bpf"). */
+const SENT = 'ndp_responder_advertisements_sent_total{path="socket"}';
 const fastPathLines = (logs: readonly JsonLogRecord[]): JsonLogRecord[] => logs.filter((r) => r.module === 'fast-path');
 
 /** `docker run` arguments without `--cap-add BPF` (for an engine that does not know CAP_BPF). */
@@ -153,7 +155,7 @@ describe('the container image (Dockerfile) in a real dockerd, offline', { skip: 
     const ms = await pingUntil(env.lab.lan.ns, WEB, 5000);
     assert.notEqual(ms, undefined, `LAN ping to ${WEB}`);
     const metrics = await httpGet(env.lab.host.ns, 'http://127.0.0.1:9100/metrics');
-    const series = (name: string): number => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(metrics)?.[1] ?? 0);
+    const series = (name: string): number => seriesValue(metrics, name) ?? 0;
     // From the kernel when the container has CAP_BPF, else from the socket.
     if (bpfRefused === undefined) assert.ok(series(ANSWERED) > 0, 'the responder in the container answered from the kernel');
     else assert.ok(series(SENT) > 0, 'the responder in the container sent the advertisements');

@@ -13,6 +13,7 @@ import { flushNeighbours } from '../../src/lab/neighbours';
 import { createScenario, type Scenario } from '../../src/lab/topology';
 import { GRANTED_CAPABILITIES, SOCKET_PATH_CAPABILITIES, capabilityName } from '../../src/core/privileges';
 import { DEFAULT_FAST_PATH } from '../../src/model/settings';
+import { fastPathMaps } from '../../src/wire/ebpf/fast-path-layout';
 import { DaemonProcess, type LogRecord } from '../helpers/daemon-process';
 import { ICMP_ND_FILTER, isRoot, ndPackets, pingUntil, runCli } from '../helpers/lab-tools';
 import { METRICS_PORT, scrapeMetrics, waitForMetrics } from '../helpers/metrics';
@@ -39,7 +40,8 @@ function mask(bits: readonly number[]): string {
 /** Default flags: `auto` is the default; until this checkout's default says so, ask for it. */
 const DEFAULT_MODE = DEFAULT_FAST_PATH === 'auto' ? [] : ['--fast-path', 'auto'];
 const ANSWERED = 'ndp_responder_fast_path_answered_total';
-const SENT = 'ndp_responder_advertisements_sent_total';
+/** The socket path's answers (the kernel's are path="bpf"). */
+const SENT = 'ndp_responder_advertisements_sent_total{path="socket"}';
 /** Every line the daemon logs about the kernel path (`started` carries it as a field too). */
 const fastPathLines = (logs: readonly LogRecord[]): LogRecord[] => logs.filter((r) => r.module === 'fast-path');
 
@@ -119,7 +121,7 @@ describe('least privilege: nobody with only the stated capabilities', { skip }, 
       assert.equal(seen.netlink, 1, 'one rtnetlink socket');
       assert.ok((seen.udp6 ?? 0) <= 1, 'at most one socket for the MLD joins');
       assert.equal(seen.tcp, 1, 'the --metrics-listen socket');
-      assert.deepEqual([seen['bpf-map'], seen['bpf-prog'], seen['bpf-link']], [3, 1, 1], 'targets, config, counters; the program; its tcx link');
+      assert.deepEqual([seen['bpf-map'], seen['bpf-prog'], seen['bpf-link']], [Object.keys(fastPathMaps()).length, 1, 1], 'its maps (targets, config, counters, the limit buckets); the program; its tcx link');
       assert.deepEqual(childProcesses(pid), [], 'never starts a process');
     });
 
