@@ -101,11 +101,11 @@ export const FAST_PATH_CASES: readonly (readonly [name: string, frame: Uint8Arra
   ...FRAME_FIELD_RULES.map((row) => [`captured NS failing only the ${row.name} row (${row.reason})`, violating(row), violationOutcome(row)] as const),
 ];
 
-/** The fast path's maps for the eBPF VM, filled as the loader fills them: TARGET, our MAC, O set, no limits (or `config`). */
-export function vmMaps(config: Partial<FastPathConfig> = {}): Record<string, VmMap> {
+/** The fast path's maps for the eBPF VM, filled as the loader fills them: TARGET (or `targets`), our MAC, O set, no limits (or `config`). */
+export function vmMaps(config: Partial<FastPathConfig> = {}, targets: readonly Uint8Array[] = [parseIpv6(TARGET)]): Record<string, VmMap> {
   const specs = fastPathMaps();
   return {
-    targets: { ...specs.targets, entries: new Map([[Buffer.from(parseIpv6(TARGET)).toString('hex'), new Uint8Array(4)]]) },
+    targets: { ...specs.targets, entries: new Map(targets.map((target) => [Buffer.from(target).toString('hex'), new Uint8Array(4)])) },
     config: { ...specs.config, arrayEntries: 1, entries: new Map([['0', encodeFastPathConfig({ mac: parseMac(ANSWERER.mac), router: false, override: true, ...config })]]) },
     counters: { ...specs.counters, arrayEntries: specs.counters.maxEntries, entries: new Map() },
     flows: { ...specs.flows, entries: new Map() },

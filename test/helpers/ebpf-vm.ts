@@ -27,6 +27,8 @@ export interface VmInput {
   readonly ifindex?: number;
   /** What bpf_ktime_get_ns returns (default 0). */
   readonly nowNs?: bigint;
+  /** Told the slot of every instruction executed, in order (failure reports trace the path). */
+  readonly onStep?: (slot: number) => void;
 }
 
 /** What a run ends with. */
@@ -269,6 +271,7 @@ class Machine {
 export function runEbpf(program: AssembledProgram, input: VmInput): VmResult {
   const machine = new Machine(program, input);
   for (let pc = 0, steps = 1; steps <= MAX_STEPS; steps++) {
+    input.onStep?.(pc);
     const outcome = machine.step(pc);
     if ('retval' in outcome) {
       const { redirectedTo } = machine;
