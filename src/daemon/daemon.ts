@@ -10,6 +10,7 @@ import { routeReason, type DecisionContext } from '../core/decide';
 import { FLOW_KEY_SEED_WORDS } from '../core/flow-key';
 import { isEthernetMac } from '../core/host-checks';
 import { kernelTargetFilter, multicastPlan } from '../core/target-filter';
+import { networkAddress } from '../core/target-set';
 import { HostConfigurator } from '../io/host-config';
 import { HostWatcher, type LinkInfo } from '../io/host-watcher';
 import type { Logger } from '../io/log';
@@ -18,16 +19,19 @@ import { readIpv6Conf } from '../io/sysctl';
 import type { ResponderCounters } from '../model/counters';
 import { ExitCode, UserError } from '../model/errors';
 import type { Target } from '../model/target';
-import { formatMac, isLinkLocal } from '../wire/address';
+import { equalBytes, formatMac, isLinkLocal, parseIpv6 } from '../wire/address';
 import { solicitationFilter } from '../wire/bpf';
 import type { FastPathConfig } from '../wire/ebpf/fast-path-layout';
 import { Announcer } from './announcer';
 import { AnswerLoop } from './answer-loop';
-import { DaemonFastPath } from './fast-path';
+import { DaemonFastPath, type KernelTarget } from './fast-path';
 import { ConflictMonitor } from './conflict-monitor';
 import { TargetReconciler } from './target-reconciler';
 import { Uplink } from './uplink';
 import { warnKernelProxies, warnSysctls } from './warnings';
+
+/** fe80::/10: never answered, even inside a served prefix (core/decide.ts). */
+const LINK_LOCAL_PREFIX = parseIpv6('fe80::');
 
 /** The running responder. */
 export class Daemon {
@@ -168,16 +172,25 @@ export class Daemon {
   }
 
   /**
-   * The kernel answers exactly the single-address targets the last review found answerable
-   * (the route allows it: core/decide.ts routeReason), not link-local, not one of the host's
-   * addresses; prefixes stay on the socket path. Its config follows the uplink's link-local
-   * address too (`--source link-local`).
+   * The kernel answers exactly the targets the last review found answerable (the route allows
+   * it: core/decide.ts routeReason), addresses and prefixes alike, never a link-local one. Inside
+   * a served prefix the host's own addresses and the link-local range are exceptions the kernel
+   * leaves to the socket path, which ignores them with their reason. Its config follows the
+   * uplink's link-local address too (`--source link-local`).
    */
   private syncFastPath(): void {
     if (this.fastPath.kind === 'socket') return;
     this.fastPath.configure(this.kernelConfig());
-    const kernel = this.targets.answerable().filter((t) => t.prefixLength === 128 && !isLinkLocal(t.address, 0) && !this.watcher.isOwnAddress(t.address));
-    this.fastPath.sync(kernel.map((t) => t.address));
+    const served = this.targets.answerable().filter((t) => !isLinkLocal(t.address, 0) && !(t.prefixLength === 128 && this.watcher.isOwnAddress(t.address)));
+    const entries: KernelTarget[] = served.map((t) => ({ address: t.address, prefixLength: t.prefixLength, answer: true }));
+    const prefixes = served.filter((t) => t.prefixLength < 128);
+    if (prefixes.length > 0) {
+      for (const own of this.watcher.ownAddresses()) {
+        if (prefixes.some((p) => equalBytes(networkAddress(own, p.prefixLength), 0, p.address, 0, 16))) entries.push({ address: own, prefixLength: 128, answer: false });
+      }
+      entries.push({ address: LINK_LOCAL_PREFIX, prefixLength: 10, answer: false });
+    }
+    this.fastPath.sync(entries);
   }
 
   private logStarted(uplink: LinkInfo | undefined): void {

@@ -66,12 +66,20 @@ export function probeFastPath(ifindex: number | undefined, capabilities: bigint)
   }
 }
 
+/** One entry of the kernel's `targets` map. */
+export interface KernelTarget {
+  readonly address: Uint8Array;
+  readonly prefixLength: number;
+  /** False: an exception inside a served prefix (e.g. the host's own address), left to userspace. */
+  readonly answer: boolean;
+}
+
 /** The loaded program, its link to the uplink, and the map of answered addresses. */
 export class DaemonFastPath {
   private program: FastPath | undefined;
   private link: BpfLink | undefined;
   private attachedTo: number | undefined;
-  private wanted = new Map<string, Uint8Array>();
+  private wanted = new Map<string, KernelTarget>();
   /** The MAC the NA carries: the uplink's, kept for a reconfigure that does not know it. */
   private mac: Uint8Array = NO_MAC;
   /** The path in use. */
@@ -168,13 +176,16 @@ export class DaemonFastPath {
     this.program?.resetLimits();
   }
 
-  /** Make the `targets` map exactly `addresses` (16 bytes each): the ones answerable now. */
-  sync(addresses: readonly Uint8Array[]): void {
+  /**
+   * Make the `targets` map exactly `entries`: the addresses and prefixes answerable now, and the
+   * exceptions inside them (`answer` false) that only the socket path may decide on.
+   */
+  sync(entries: readonly KernelTarget[]): void {
     const program = this.program;
     if (program === undefined) return;
-    const next = new Map(addresses.map((a) => [hex(a), a]));
-    for (const [key, address] of this.wanted) if (!next.has(key)) program.removeTarget(address);
-    for (const [key, address] of next) if (!this.wanted.has(key)) program.addTarget(address);
+    const next = new Map(entries.map((e) => [`${hex(e.address)}/${e.prefixLength}`, e]));
+    for (const [key, e] of this.wanted) if (next.get(key)?.answer !== e.answer) program.removeTarget(e.address, e.prefixLength);
+    for (const [key, e] of next) if (this.wanted.get(key)?.answer !== e.answer) program.addTarget(e.address, e.prefixLength, e.answer);
     this.wanted = next;
   }
 

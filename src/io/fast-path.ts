@@ -8,7 +8,9 @@ import { bindMaps } from '../wire/ebpf/assembler';
 import {
   FastPathCounter,
   PASS_REASONS,
+  TargetAction,
   encodeFastPathConfig,
+  encodeTargetKey,
   fastPathMaps,
   passSlot,
   type FastPathConfig,
@@ -37,7 +39,6 @@ export function noFastPathCounters(): FastPathCounters {
   return { matched: 0n, answered: 0n, deferred: 0n, limited: 0n, passed };
 }
 
-const TARGET_VALUE = new Uint8Array(4); // reserved, 0
 
 /** The loaded program and its maps. */
 export class FastPath {
@@ -73,19 +74,24 @@ export class FastPath {
     }
   }
 
-  /** Answer (or count) solicitations for this 16-byte address. */
-  addTarget(address: Uint8Array): void {
-    this.maps.targets.update(address, TARGET_VALUE);
+  /**
+   * Answer (or count) solicitations for this 16-byte address, or every address in the prefix;
+   * `answer` false makes an exception inside a served prefix (a longer prefix wins).
+   */
+  addTarget(address: Uint8Array, prefixLength = 128, answer = true): void {
+    const value = new Uint8Array(4);
+    value[0] = answer ? TargetAction.ANSWER : TargetAction.PASS;
+    this.maps.targets.update(encodeTargetKey(address, prefixLength), value);
   }
 
-  /** Stop matching this address; false when it was not there. */
-  removeTarget(address: Uint8Array): boolean {
-    return this.maps.targets.delete(address);
+  /** Stop matching this address or prefix; false when it was not there. */
+  removeTarget(address: Uint8Array, prefixLength = 128): boolean {
+    return this.maps.targets.delete(encodeTargetKey(address, prefixLength));
   }
 
-  /** The addresses currently in the map. */
-  targets(): Uint8Array[] {
-    return this.maps.targets.keys();
+  /** The entries currently in the map. */
+  targets(): { address: Uint8Array; prefixLength: number }[] {
+    return this.maps.targets.keys().map((key) => ({ address: key.slice(4), prefixLength: new DataView(key.buffer, key.byteOffset).getUint32(0, true) }));
   }
 
   /** Replaces the MAC, flags, source and limits the NA carries; takes effect for the next frame. */

@@ -58,7 +58,7 @@ function sameRoute(a: RouteInfo | undefined, b: RouteInfo): boolean {
 export class HostWatcher extends EventEmitter {
   readonly links = new Map<number, LinkInfo>();
   /** Numeric table, not strings: the hot path asks it per answer without allocating. */
-  private readonly ownAddresses = new AddressTable();
+  private readonly ownAddressTable = new AddressTable();
   private readonly linkLocals = new Map<number, Uint8Array>();
   private readonly routes = new Map<string, RouteInfo>();
   private targets: readonly Target[] = [];
@@ -103,10 +103,15 @@ export class HostWatcher extends EventEmitter {
 
   /** True when `address` is assigned to any interface of this host. */
   isOwnAddress(address: Uint8Array): boolean {
-    return this.ownAddresses.getAt(address, 0) >= 0;
+    return this.ownAddressTable.getAt(address, 0) >= 0;
   }
 
   /** A link-local address of `ifindex`, if it has one. */
+  /** The host's own IPv6 addresses, every interface. */
+  ownAddresses(): Uint8Array[] {
+    return this.ownAddressTable.addresses();
+  }
+
   linkLocalOf(ifindex: number): Uint8Array | undefined {
     return this.linkLocals.get(ifindex);
   }
@@ -149,7 +154,7 @@ export class HostWatcher extends EventEmitter {
     for (const m of links) if (m.kind === 'link') this.applyLink(m);
     seq = client.nextSequence();
     const addresses = await client.request(seq, encodeAddressDumpRequest(seq), 'dump');
-    this.ownAddresses.clear();
+    this.ownAddressTable.clear();
     this.linkLocals.clear();
     for (const m of addresses) if (m.kind === 'address') this.applyAddress(m);
   }
@@ -182,8 +187,8 @@ export class HostWatcher extends EventEmitter {
     const address = message.local ?? message.address;
     if (address === undefined || message.family !== 10) return;
     const removed = message.type === NetlinkMessageType.DelAddr;
-    if (removed) this.ownAddresses.delete(address);
-    else this.ownAddresses.set(address, 0, 0);
+    if (removed) this.ownAddressTable.delete(address);
+    else this.ownAddressTable.set(address, 0, 0);
     if (isLinkLocal(address)) {
       if (removed) this.linkLocals.delete(message.ifindex);
       else this.linkLocals.set(message.ifindex, address);

@@ -107,6 +107,19 @@ export class AddressTable {
     return true;
   }
 
+  /** Every address held, as 16 bytes each (for occasional listing, never the hot path). */
+  addresses(): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    for (let slot = 0; slot < this.values.length; slot++) {
+      if (this.values[slot] === EMPTY) continue;
+      const bytes = new Uint8Array(16);
+      const view = new DataView(bytes.buffer);
+      for (let w = 0; w < 4; w++) view.setInt32(w * 4, this.keys[slot * 4 + w]!);
+      out.push(bytes);
+    }
+    return out;
+  }
+
   /** Removes everything. */
   clear(): void {
     this.values.fill(EMPTY);

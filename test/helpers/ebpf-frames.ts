@@ -4,7 +4,7 @@
  * 2001:db8::2, which host b (02:00:00:00:00:0b) answers for.
  */
 import { multicastMac, parseIpv6, parseMac, solicitedNodeAddress } from '../../src/wire/address';
-import { encodeFastPathConfig, fastPathMaps, type FastPathConfig } from '../../src/wire/ebpf/fast-path-layout';
+import { TargetAction, encodeFastPathConfig, encodeTargetKey, fastPathMaps, type FastPathConfig } from '../../src/wire/ebpf/fast-path-layout';
 import { ETHERNET_HEADER_LENGTH } from '../../src/wire/ethernet';
 import { encodeSolicitationFrame, type SolicitationFrameFields } from '../../src/wire/frame';
 import { writeIcmpv6Checksum } from '../../src/wire/icmpv6';
@@ -105,7 +105,7 @@ export const FAST_PATH_CASES: readonly (readonly [name: string, frame: Uint8Arra
 export function vmMaps(config: Partial<FastPathConfig> = {}, targets: readonly Uint8Array[] = [parseIpv6(TARGET)]): Record<string, VmMap> {
   const specs = fastPathMaps();
   return {
-    targets: { ...specs.targets, entries: new Map(targets.map((target) => [Buffer.from(target).toString('hex'), new Uint8Array(4)])) },
+    targets: { ...specs.targets, lpm: true, entries: new Map(targets.map((target) => [Buffer.from(encodeTargetKey(target, 128)).toString('hex'), Uint8Array.of(TargetAction.ANSWER, 0, 0, 0)])) },
     config: { ...specs.config, arrayEntries: 1, entries: new Map([['0', encodeFastPathConfig({ mac: parseMac(ANSWERER.mac), router: false, override: true, ...config })]]) },
     counters: { ...specs.counters, arrayEntries: specs.counters.maxEntries, entries: new Map() },
     flows: { ...specs.flows, entries: new Map() },

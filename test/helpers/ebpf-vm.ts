@@ -17,6 +17,8 @@ export interface VmMap {
   readonly entries: Map<string, Uint8Array>;
   /** Arrays: every index below maxEntries exists (created zeroed on first use). */
   readonly arrayEntries?: number;
+  /** An LPM trie: keys are a u32 prefix length (little-endian) then the data; the longest match wins. */
+  readonly lpm?: boolean;
 }
 
 /** What a run starts from. */
@@ -79,12 +81,31 @@ function csumDiff(from: Uint8Array, to: Uint8Array, seed: bigint): bigint {
 }
 
 function lookup(map: VmMap, key: Uint8Array): Uint8Array | undefined {
+  if (map.lpm === true) return lookupLongestPrefix(map, key);
   if (map.arrayEntries === undefined) return map.entries.get(Buffer.from(key).toString('hex'));
   const index = new DataView(key.buffer, key.byteOffset, 4).getUint32(0, true);
   if (index >= map.arrayEntries) return undefined;
   const name = String(index);
   if (!map.entries.has(name)) map.entries.set(name, new Uint8Array(map.valueSize));
   return map.entries.get(name);
+}
+
+/** The entry whose prefix covers the key's data and is the longest of those (BPF_MAP_TYPE_LPM_TRIE). */
+function lookupLongestPrefix(map: VmMap, key: Uint8Array): Uint8Array | undefined {
+  const wanted = new DataView(key.buffer, key.byteOffset, 4).getUint32(0, true);
+  let best: { length: number; value: Uint8Array } | undefined;
+  for (const [hexKey, value] of map.entries) {
+    const entry = Buffer.from(hexKey, 'hex');
+    const length = entry.readUInt32LE(0);
+    if (length > wanted || (best !== undefined && length <= best.length)) continue;
+    let covered = true;
+    for (let bit = 0; bit < length && covered; bit++) {
+      const mask = 0x80 >> (bit % 8);
+      covered = (entry[4 + (bit >> 3)]! & mask) === (key[4 + (bit >> 3)]! & mask);
+    }
+    if (covered) best = { length, value };
+  }
+  return best?.value;
 }
 
 function bytesAt(p: Value, length: number): Uint8Array {

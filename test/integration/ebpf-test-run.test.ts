@@ -114,6 +114,20 @@ describe('generated NS program under BPF_PROG_TEST_RUN', { skip }, () => {
       assert.deepEqual(fastPath.targets(), []);
     });
 
+    it(`${hook}: answers inside a prefix entry, not for a longer PASS entry inside it`, () => {
+      const fastPath = load(hook, true);
+      assert.equal(fastPath.removeTarget(parseIpv6(TARGET)), true);
+      fastPath.addTarget(parseIpv6('2001:db8::'), 125);
+      fastPath.addTarget(parseIpv6(TARGET), 128, false);
+      assert.equal(testRun(fastPath.program, solicitationFor('2001:db8::3')).retval, VERDICT[hook].send, 'inside the prefix');
+      assert.equal(testRun(fastPath.program, NS).retval, VERDICT[hook].pass, 'the exception');
+      assert.equal(testRun(fastPath.program, solicitationFor('2001:db8::9')).retval, VERDICT[hook].pass, 'outside the prefix');
+      assert.deepEqual(
+        fastPath.targets().map((t) => `${formatIpv6(t.address)}/${t.prefixLength}`).sort(),
+        ['2001:db8::/125', '2001:db8::2/128'],
+      );
+    });
+
     it(`${hook}: run time per frame`, (t) => {
       const fastPath = load(hook, true);
       // Repeats run on the same buffer, so only frames the program leaves unchanged can be timed

@@ -188,6 +188,25 @@ describe('in-kernel fast path in the daemon (--fast-path)', { skip }, () => {
     await socket.stop();
   });
 
+  test('bpf with the container subnet as the target: the kernel answers inside the prefix, never for the host\'s own address in it', async () => {
+    await forget(lab);
+    await Promise.all(daemons.map((previous) => previous.stop('SIGKILL')));
+    const d = new DaemonProcess(lab.host.ns, ['--interface', 'eth0', '--target', lab.container.subnet, '--via', 'br0', '--metrics-listen', `127.0.0.1:${METRICS_PORT}`, '--fast-path', 'bpf']);
+    daemons.push(d);
+    await d.started();
+    await d.waitForLog((r) => r.msg === 'route gained, answering', 5000, 'route gained');
+    const before = await scrapeMetrics(lab.host.ns);
+    assert.equal(await pingOnce(lab.lan.ns, lab.container.address), true, 'LAN ping to the container');
+    const after = await waitForMetrics(lab.host.ns, (m) => m(ANSWERED) > before(ANSWERED), 'a kernel answer for an address inside the prefix');
+    assert.equal(after(SENT), before(SENT), 'none from the socket path');
+    // The bridge's address is the host's own, inside the prefix: the kernel leaves it to the socket
+    // path, which ignores it (the host's kernel answers for its own addresses where it has them).
+    assert.equal(await answerTo(lab, solicitation(lab, lab.container.gateway), lab.container.gateway), undefined, 'no NA for the host\'s own address');
+    const last = await waitForMetrics(lab.host.ns, (m) => m(ignoredSeries('own-address', 'socket')) > before(ignoredSeries('own-address', 'socket')), 'own-address counted by the socket path');
+    assert.equal(last(ANSWERED), after(ANSWERED), 'not answered in the kernel');
+    await d.stop();
+  });
+
   test('bpf: the default per-flow limit holds in the kernel (burst 20 per flow), limited NS are dropped and counted', async () => {
     await forget(lab);
     await start('bpf');

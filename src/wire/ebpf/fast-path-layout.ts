@@ -6,7 +6,7 @@
 import { MAC_ADDRESS_LENGTH } from '../address';
 import { ETHERNET_HEADER_LENGTH } from '../ethernet';
 import { IPV6_HEADER_LENGTH } from '../ipv6';
-import { MapType } from './kernel-abi';
+import { MapFlags, MapType } from './kernel-abi';
 
 const IP = ETHERNET_HEADER_LENGTH;
 const ICMP = ETHERNET_HEADER_LENGTH + IPV6_HEADER_LENGTH;
@@ -93,6 +93,23 @@ export interface MapSpec {
   readonly keySize: number;
   readonly valueSize: number;
   readonly maxEntries: number;
+  readonly flags?: number;
+}
+
+/** Bytes of a `targets` key: the prefix length (u32, host order), then the 16 address bytes. */
+export const TARGET_KEY_LENGTH = 20;
+
+/** What a `targets` entry says: answer in the kernel, or leave to userspace (e.g. the host's own address inside a served prefix). */
+export const TargetAction = { PASS: 0, ANSWER: 1 } as const;
+
+/** The `targets` key for `address`/`prefixLength`. */
+export function encodeTargetKey(address: Uint8Array, prefixLength: number): Uint8Array {
+  if (address.length !== 16) throw new RangeError('address must be 16 bytes');
+  if (!Number.isInteger(prefixLength) || prefixLength < 0 || prefixLength > 128) throw new RangeError(`prefix length ${prefixLength}`);
+  const key = new Uint8Array(TARGET_KEY_LENGTH);
+  new DataView(key.buffer).setUint32(0, prefixLength, true);
+  key.set(address, 4);
+  return key;
 }
 
 /** Default bound on the `targets` map (addresses answered in the kernel). */
@@ -116,8 +133,12 @@ export const FLOW_KEY_LENGTH = 32;
 /** The maps of the solicitation program, keyed by the names its `ldMap` uses. */
 export function fastPathMaps(sizes: FastPathMapSizes = {}): Readonly<Record<FastPathMapName, MapSpec>> {
   return {
-    /** Key: the 16 target bytes. Value: u32, reserved (0). */
-    targets: { type: MapType.HASH, keySize: 16, valueSize: 4, maxEntries: sizes.maxTargets ?? DEFAULT_MAX_TARGETS },
+    /**
+     * Longest-prefix match: single addresses (/128) and prefixes. Key: see {@link encodeTargetKey}.
+     * Value: u32 {@link TargetAction}; a PASS entry (a host address inside a served prefix) is as
+     * good as no entry.
+     */
+    targets: { type: MapType.LPM_TRIE, keySize: TARGET_KEY_LENGTH, valueSize: 4, maxEntries: sizes.maxTargets ?? DEFAULT_MAX_TARGETS, flags: MapFlags.NO_PREALLOC },
     /** One entry, see {@link encodeFastPathConfig}. */
     config: { type: MapType.ARRAY, keySize: 4, valueSize: CONFIG_LENGTH, maxEntries: 1 },
     counters: { type: MapType.PERCPU_ARRAY, keySize: 4, valueSize: 8, maxEntries: FAST_PATH_COUNTERS },

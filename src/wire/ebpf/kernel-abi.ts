@@ -71,7 +71,10 @@ export const TcAction = { NEXT: -1, PASS: 0, DROP: 2, REDIRECT: 7 } as const;
 export const ProgramType = { SCHED_CLS: 3, XDP: 6 } as const;
 
 /** Map types (enum bpf_map_type). */
-export const MapType = { HASH: 1, ARRAY: 2, PERCPU_HASH: 5, PERCPU_ARRAY: 6, LRU_HASH: 9 } as const;
+export const MapType = { HASH: 1, ARRAY: 2, PERCPU_HASH: 5, PERCPU_ARRAY: 6, LRU_HASH: 9, LPM_TRIE: 11 } as const;
+
+/** BPF_MAP_CREATE flags. An LPM trie must be created with NO_PREALLOC. */
+export const MapFlags = { NO_PREALLOC: 1 } as const;
 
 /** Attach types (enum bpf_attach_type) for BPF_LINK_CREATE and BPF_PROG_QUERY. tcx needs Linux 6.6. */
 export const AttachType = { XDP: 37, TCX_INGRESS: 46, TCX_EGRESS: 47 } as const;

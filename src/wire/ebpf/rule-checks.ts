@@ -11,13 +11,15 @@
 import { NdOptionType } from '../nd-options';
 import type { FieldRule, NdRule } from '../solicitation-rules';
 import { Assembler } from './assembler';
-import { ANSWERED_FRAME_LENGTH, ANSWERED_ICMPV6_LENGTH, FrameOffset as F, SOLICITATION_MIN_FRAME } from './fast-path-layout';
+import { ANSWERED_FRAME_LENGTH, ANSWERED_ICMPV6_LENGTH, FrameOffset as F, SOLICITATION_MIN_FRAME, TargetAction } from './fast-path-layout';
 import { littleEndianValue as le } from './instruction';
 import { Helper, SkBuff } from './kernel-abi';
 import { Reg } from './opcodes';
 import { pseudoHeaderTail, sumMessage } from './program-checksum';
 
-const { R0, R1, R2 } = Reg;
+const { R0, R1, R2, R10 } = Reg;
+/** Stack slot of the `targets` key (20 bytes, below the solicitation program's own slots). */
+const STACK_TARGET_KEY = -88;
 
 /** Registers the program keeps across the checks. */
 export interface CheckRegisters {
@@ -69,7 +71,18 @@ function emitRow(asm: Assembler, row: Exclude<NdRule, { kind: 'dad-destination' 
       asm.ldx('B', R1, regs.data, F.ipv6 + row.nextHeaderOffset).jmpImm('JNE', R1, row.upperLayer, fail);
       return;
     case 'target':
-      asm.ldMap(R1, 'targets').mov64Reg(R2, regs.data).alu64Imm('ADD', R2, F.icmpv6 + row.offset).call(Helper.mapLookupElem).jmpImm('JEQ', R0, 0, fail);
+      // The `targets` trie's key (prefix length 128, then the target) built on the stack, in
+      // 4-byte stores (the stack must be accessed aligned); a PASS entry counts as no match.
+      asm.st('W', R10, STACK_TARGET_KEY, 128);
+      for (let word = 0; word < 16; word += 4) asm.ldx('W', R1, regs.data, F.icmpv6 + row.offset + word).stx('W', R10, STACK_TARGET_KEY + 4 + word, R1);
+      asm
+        .ldMap(R1, 'targets')
+        .mov64Reg(R2, R10)
+        .alu64Imm('ADD', R2, STACK_TARGET_KEY)
+        .call(Helper.mapLookupElem)
+        .jmpImm('JEQ', R0, 0, fail)
+        .ldx('W', R1, R0, 0)
+        .jmpImm('JNE', R1, TargetAction.ANSWER, fail);
       return;
     case 'ipv6-payload':
       return requireAnsweredShape(asm, row.lengthOffset, context);
