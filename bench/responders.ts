@@ -14,6 +14,8 @@ export const CLI = join(__dirname, '..', '..', 'bin', 'ndp-responder.js');
 /** A running responder: its process (none for the kernel) and how to stop it. */
 export interface RunningResponder {
   pid?: number;
+  /** ndp-responder's answer path as its `started` line says (`bpf-tcx`, `bpf-xdp-generic`, `socket`). */
+  fastPath?: string;
   stop(): Promise<void>;
 }
 
@@ -31,10 +33,16 @@ export function containerServed(lab: Scenario): Served {
 /** One responder kind of the comparison. */
 export interface ResponderKind {
   name: string;
-  /** Flags beyond `run --interface eth0 --via br0 --target SUBNET`; undefined for other responders. */
+  /** Short name for `npm run bench -- --responders KEY,...`. */
+  key: string;
+  /** Flags beyond `run --interface eth0 --via br0 --target ADDRESS...`; undefined for other responders. */
   flags?: readonly string[];
   available(): boolean;
-  /** Starts answering for `served` (default: the container subnet); `ndpArgs` replace ndp-responder's --target (e.g. --config). */
+  /**
+   * Starts answering for `served` (default: the container's subnet and address). ndp-responder
+   * and proxy_ndp get its addresses, ndppd its prefix; `ndpArgs` replace ndp-responder's
+   * --target flags (e.g. --config).
+   */
   start(lab: Scenario, served?: Served, ndpArgs?: string[]): Promise<RunningResponder>;
 }
 
@@ -61,8 +69,8 @@ export function rssMiB(pid: number | undefined): number | undefined {
   }
 }
 
-/** Resolves when `child` prints a line matching `pattern` (rejects on exit or after `timeoutMs`). */
-function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<void> {
+/** Resolves with the output's tail when `child` prints a line matching `pattern` (rejects on exit or after `timeoutMs`). */
+function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
     let seen = '';
     const timer = setTimeout(() => reject(new Error(`no ${pattern} within ${timeoutMs} ms: ${seen.slice(-300)}`)), timeoutMs);
@@ -70,7 +78,7 @@ function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs: number):
       seen = (seen + chunk.toString()).slice(-4096); // the pipe stays drained after start, so keep only a tail
       if (pattern.test(seen)) {
         clearTimeout(timer);
-        resolve();
+        resolve(seen);
       }
     };
     child.stdout?.on('data', onData);
@@ -92,32 +100,50 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
+/** The answer path named by ndp-responder's `started` line (JSON log), if it is in `output`. */
+export function startedFastPath(output: string): string | undefined {
+  for (const line of output.split('\n')) {
+    if (!line.includes('"msg":"started"')) continue;
+    const match = /"fastPath":"([^"]+)"/.exec(line);
+    if (match !== null) return match[1];
+  }
+  return undefined;
+}
+
 /** ndp-responder from this checkout, run as a user would plus `flags` (shown in the table). */
-export function ndpResponder(name: string, flags: readonly string[]): ResponderKind {
+export function ndpResponder(name: string, key: string, flags: readonly string[]): ResponderKind {
   return {
     name,
+    key,
     flags,
     available: () => true,
-    async start(lab, served = containerServed(lab), ndpArgs = ['--target', served.prefix]) {
+    // One --target per served address, not the prefix: the in-kernel fast path answers single-address targets only.
+    async start(lab, served = containerServed(lab), ndpArgs = served.addresses.flatMap((address) => ['--target', address])) {
       const args = ['netns', 'exec', lab.host.ns, process.execPath, CLI, 'run', '--interface', 'eth0', '--via', 'br0', ...ndpArgs, ...flags];
       args.push('--log-format', 'json');
       const child = spawn('ip', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-      await waitForOutput(child, /route gained, answering/, 60_000).catch(async (error: unknown) => {
+      const output = await waitForOutput(child, /route gained, answering/, 60_000).catch(async (error: unknown) => {
         await stopChild(child);
         throw error;
       });
-      return { pid: child.pid, stop: () => stopChild(child) };
+      const fastPath = startedFastPath(output);
+      return { pid: child.pid, ...(fastPath === undefined ? {} : { fastPath }), stop: () => stopChild(child) };
     },
   };
 }
 
 /** Answer limits off: what the answer path itself can do. */
 export const LIMITS_OFF = ['--rate-limit-per-flow', '0', '--rate-limit-per-source', '0', '--rate-limit-global', '0'];
+/** The in-kernel answer path, whatever the default of --fast-path is. */
+export const FAST_PATH = ['--fast-path', 'bpf'];
+/** The packet-socket answer path, whatever the default of --fast-path is. */
+export const SOCKET_PATH = ['--fast-path', 'socket'];
 
 /** The kernel's own proxy_ndp with `delay` ticks of proxy_delay (80 is the kernel default). */
-function kernelProxy(name: string, delay: number): ResponderKind {
+function kernelProxy(name: string, key: string, delay: number): ResponderKind {
   return {
     name,
+    key,
     available: () => true,
     async start(lab, served = containerServed(lab)) {
       // all.proxy_ndp=1 as well: without it the kernel ignores unicast NS for proxied addresses.
@@ -130,6 +156,7 @@ function kernelProxy(name: string, delay: number): ResponderKind {
 /** ndppd (Debian package), with a static rule for the container subnet. */
 const ndppd: ResponderKind = {
   name: 'ndppd',
+  key: 'ndppd',
   available: () => existsSync(NDPPD),
   async start(lab, served = containerServed(lab)) {
     const dir = mkdtempSync(join(tmpdir(), 'ndp-bench-'));
@@ -148,12 +175,19 @@ const ndppd: ResponderKind = {
   },
 };
 
-/** Every responder the harness knows, in table order. */
+/** ndp-responder on the packet socket with its limits off: today's answer path, and the configured-targets case's. */
+export const SOCKET_LIMITS_OFF = ndpResponder('ndp-responder, socket path, limits off', 'socket', [...SOCKET_PATH, ...LIMITS_OFF]);
+
+/**
+ * Every responder the harness knows, in table order. The first column is ndp-responder with no
+ * extra flags: whatever its defaults are at this commit (its `started` line says which path).
+ */
 export const RESPONDERS: readonly ResponderKind[] = [
-  ndpResponder('ndp-responder', []),
-  ndpResponder('ndp-responder, limits off', LIMITS_OFF),
-  kernelProxy('kernel proxy_ndp, delay 0', 0), kernelProxy('kernel proxy_ndp, default delay', 80),
+  ndpResponder('ndp-responder', 'defaults', []),
+  ndpResponder('ndp-responder, fast path, limits off', 'bpf', [...FAST_PATH, ...LIMITS_OFF]),
+  SOCKET_LIMITS_OFF,
+  kernelProxy('kernel proxy_ndp, delay 0', 'kernel0', 0), kernelProxy('kernel proxy_ndp, default delay', 'kernel', 80),
   ndppd,
 ];
-/** ndp-responder with its limits off, for the configured-targets case (it measures lookup cost). */
-export const NDP_RESPONDER = RESPONDERS[1]!;
+/** ndp-responder for the configured-targets case (it measures lookup cost on the socket path, as before). */
+export const NDP_RESPONDER = SOCKET_LIMITS_OFF;

@@ -1,17 +1,21 @@
 /**
- * `npm run bench`: ndp-responder, the kernel's proxy_ndp (delay 0 and default) and ndppd
- * (when installed), each in its own throwaway lab, measured by the same generator as
- * `ndp-responder bench`. Writes bench/results/<date>.{json,md,svg}. Needs root.
+ * `npm run bench`: ndp-responder (defaults; fast path and socket path with limits off), the
+ * kernel's proxy_ndp (delay 0 and default) and ndppd (when installed), each in its own
+ * throwaway lab, measured by the same generator as `ndp-responder bench`. Writes
+ * bench/results/<date>.{json,md,svg}. Needs root. `-- --responders KEY,... --cases REGEX`
+ * runs a part (bench/selection.ts), `-- --debug-cost` the debug-logging comparison.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../src/lab/exec';
 import { createScenario, destroyAllScenarios, type Scenario } from '../src/lab/topology';
-import { runCases, runWorker } from './cases';
+import { KERNEL_TIME_CASE, baselineFlood, runCases, runWorker, type CaseResult, type ResponderResults } from './cases';
+import { softirqAccounting } from './machine-cpu';
 import { markdownTable, plot, type HarnessResults, type TargetsResult } from './output';
-import { LIMITS_OFF, NDP_RESPONDER, RESPONDERS, ndpResponder, rssMiB, type ResponderKind } from './responders';
+import { LIMITS_OFF, NDP_RESPONDER, RESPONDERS, SOCKET_PATH, ndpResponder, rssMiB, type ResponderKind } from './responders';
 import { routerUnderFlood } from './router-case';
+import { ROUTER_CASE, TARGETS_CASE, caseSelected, describeSelection, parseSelection, selectResponders, type Selection } from './selection';
 
 /** Single-address targets in the configured-targets case (the issue's 100k). */
 const MANY_TARGETS = 100_000;
@@ -83,18 +87,69 @@ async function configuredTargets(): Promise<TargetsResult> {
   }
 }
 
+/** `--debug-cost`: the socket path with its limits off, at the default log level and at debug. */
+const DEBUG_COST: readonly ResponderKind[] = [
+  ndpResponder('ndp-responder, socket path, limits off', 'socket', [...SOCKET_PATH, ...LIMITS_OFF]),
+  ndpResponder('same, --log-level debug', 'debug', [...SOCKET_PATH, ...LIMITS_OFF, '--log-level', 'debug']),
+];
+
+/** One line on stderr and exit 2 (bad harness arguments). */
+function usage(message: string): never {
+  process.stderr.write(`npm run bench: ${message}\n`);
+  process.exit(2);
+}
+
+/**
+ * One responder in its own lab: the kernel-time flood with nothing answering (when selected),
+ * the responder's cases, the same flood again after it stopped.
+ */
+async function measureResponder(kind: ResponderKind, selection: Selection): Promise<ResponderResults> {
+  const log = (line: string): void => progress(`${kind.name}: ${line}`);
+  const kernelTime = caseSelected(selection, KERNEL_TIME_CASE);
+  return withLab(async (lab) => {
+    const baselines: CaseResult[] = [];
+    if (kernelTime) baselines.push(await baselineFlood(lab, 'before start', log));
+    const responder = await kind.start(lab);
+    let measured: ResponderResults;
+    try {
+      measured = await runCases(lab, responder, log, (name) => caseSelected(selection, name));
+    } finally {
+      await responder.stop();
+    }
+    if (kernelTime) baselines.push(await baselineFlood(lab, 'after stop', log));
+    return {
+      ...measured,
+      responder: kind.name,
+      ...(kind.flags === undefined ? {} : { flags: [...kind.flags] }),
+      ...(responder.fastPath === undefined ? {} : { fastPath: responder.fastPath }),
+      ...(baselines.length === 0 ? {} : { baselines }),
+    };
+  });
+}
+
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) {
     process.stderr.write('npm run bench: needs root (network namespaces); run: sudo npm run bench\n');
     process.exit(3);
   }
+  let selection: Selection;
+  let kinds: ResponderKind[];
+  try {
+    selection = parseSelection(process.argv.slice(2));
+    kinds = selectResponders(selection.debugCost ? DEBUG_COST : RESPONDERS, selection.responders);
+  } catch (error) {
+    return usage((error as Error).message);
+  }
   const date = new Date().toISOString().slice(0, 19).replace(/:/g, '-');
-  const results: HarnessResults = { date, machine: { cpus: cpus().length, kernel: release(), node: process.version }, responders: [], skipped: [] };
-  // `npm run bench -- --debug-cost`: the same cases at the default log level and at debug, limits off.
-  const debugCost = process.argv.includes('--debug-cost');
-  const kinds: readonly ResponderKind[] = debugCost
-    ? [ndpResponder('ndp-responder, limits off', LIMITS_OFF), ndpResponder('same, --log-level debug', [...LIMITS_OFF, '--log-level', 'debug'])]
-    : RESPONDERS;
+  const accounting = softirqAccounting();
+  const partial = describeSelection(selection);
+  const results: HarnessResults = {
+    date,
+    machine: { cpus: cpus().length, kernel: release(), node: process.version, ...(accounting === undefined ? {} : { softirqAccounting: accounting }) },
+    responders: [],
+    skipped: [],
+    ...(partial === undefined ? {} : { partial }),
+  };
   for (const kind of kinds) {
     if (!kind.available()) {
       results.skipped.push(`${kind.name} (not installed)`);
@@ -103,31 +158,27 @@ async function main(): Promise<void> {
     }
     progress(`${kind.name}: starting`);
     try {
-      const measured = await withLab(async (lab) => {
-        const responder = await kind.start(lab);
-        try {
-          return await runCases(lab, responder, (line) => progress(`${kind.name}: ${line}`));
-        } finally {
-          await responder.stop();
-        }
-      });
-      results.responders.push({ ...measured, responder: kind.name, ...(kind.flags === undefined ? {} : { flags: [...kind.flags] }) });
+      results.responders.push(await measureResponder(kind, selection));
     } catch (error) {
       results.skipped.push(`${kind.name} (failed: ${(error as Error).message})`);
       progress(`${kind.name}: failed: ${(error as Error).message}`);
     }
   }
-  if (debugCost) return finish(results, date);
-  results.routerUnderFlood = [];
-  for (const kind of RESPONDERS.filter((k) => k.available())) {
-    progress(`${kind.name}: conformant router under a 100k NS/s random-source flood`);
-    const outcome = await routerUnderFlood(kind);
-    if (typeof outcome === 'string') results.skipped.push(`router under flood (${outcome})`);
-    else results.routerUnderFlood.push(outcome);
-    if (typeof outcome !== 'string') progress(`${kind.name}: router resolved ${outcome.reachable}/${outcome.addresses}, flood ${outcome.floodRate}/s, CPU ${outcome.cpuPercent ?? '—'} %`);
+  if (selection.debugCost) return finish(results, date);
+  if (caseSelected(selection, ROUTER_CASE)) {
+    results.routerUnderFlood = [];
+    for (const kind of kinds.filter((k) => k.available())) {
+      progress(`${kind.name}: conformant router under a 100k NS/s random-source flood`);
+      const outcome = await routerUnderFlood(kind);
+      if (typeof outcome === 'string') results.skipped.push(`router under flood (${outcome})`);
+      else results.routerUnderFlood.push(outcome);
+      if (typeof outcome !== 'string') progress(`${kind.name}: router resolved ${outcome.reachable}/${outcome.addresses}, flood ${outcome.floodRate}/s, CPU ${outcome.cpuPercent ?? '—'} %`);
+    }
   }
-  progress(`ndp-responder: ${MANY_TARGETS} configured targets`);
-  results.configuredTargets = await configuredTargets();
+  if (caseSelected(selection, TARGETS_CASE) && kinds.includes(NDP_RESPONDER)) {
+    progress(`${NDP_RESPONDER.name}: ${MANY_TARGETS} configured targets`);
+    results.configuredTargets = await configuredTargets();
+  }
   finish(results, date);
 }
 

@@ -56,8 +56,15 @@ export interface Measurement {
   latenciesUs: Float64Array;
 }
 
-/** Measures once with validated options (the CLI and the harness's worker share this). */
-export async function measure(options: BenchOptions, onProgress?: (sent: number, answered: number, ms: number) => void): Promise<Measurement> {
+/**
+ * Measures once with validated options (the CLI and the harness's worker share this).
+ * `onSendPhase` marks the send phase's edges (the harness reads machine-wide CPU time there).
+ */
+export async function measure(
+  options: BenchOptions,
+  onProgress?: (sent: number, answered: number, ms: number) => void,
+  onSendPhase?: (edge: 'start' | 'end') => void,
+): Promise<Measurement> {
   const info = await readInterface(options.interfaceName);
   const input: PlanInput = {
     mode: options.mode,
@@ -80,6 +87,7 @@ export async function measure(options: BenchOptions, onProgress?: (sent: number,
       rate: options.rate,
       durationMs: options.durationMs,
       ...(onProgress === undefined ? {} : { onProgress }),
+      ...(onSendPhase === undefined ? {} : { onSendPhase }),
     });
     const result = benchResult(options, describeSources(options, input), plan.probeCount, outcome);
     return { result, latenciesUs: outcome.latenciesUs }; // sorted by summarizeLatency

@@ -38,6 +38,8 @@ export interface GeneratorOptions {
   /** After the last send, wait this long for late answers (ends early when all are in); default 1000. */
   lingerMs?: number;
   onProgress?: (sent: number, answered: number, elapsedMs: number) => void;
+  /** Called just before the first send and just after the last (before the wait for late answers). */
+  onSendPhase?: (edge: 'start' | 'end') => void;
 }
 
 /** Raw outcome of a run, before it is summarised. */
@@ -223,7 +225,9 @@ export async function runGenerator(options: GeneratorOptions): Promise<Generator
   const run = new Run(options);
   const timer = options.onProgress === undefined ? undefined : setInterval(() => options.onProgress?.(...run.progress()), PROGRESS_MS);
   try {
+    options.onSendPhase?.('start');
     const stoppedBy = await run.send();
+    options.onSendPhase?.('end');
     await run.linger(options.lingerMs ?? 1000);
     return run.outcome(stoppedBy);
   } finally {

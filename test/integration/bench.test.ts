@@ -1,5 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { cpus } from 'node:os';
+import { runWorker } from '../../bench/cases';
+import { USER_HZ, type CpuTimes } from '../../bench/machine-cpu';
 import { createScenario, type Scenario } from '../../src/lab/topology';
 import type { BenchResult } from '../../src/loadgen/report';
 import { DaemonProcess } from '../helpers/daemon-process';
@@ -63,6 +66,22 @@ describe('ndp-responder bench against the real responder', { skip }, () => {
       assert.ok(result.answeredFraction >= 0.99, `${mode}: answered ${result.answered}/${result.sent}`);
       assertSaneLatency(result);
     }
+  });
+
+  test('the harness worker reads machine-wide CPU time at the send phase\'s edges', async () => {
+    const { result, machine } = await runWorker(lab, { target: [lab.container.address], count: '10000', rate: '20000', sources: 'pool:4' });
+    assert.ok(result.answeredFraction >= 0.99, `answered ${result.answered}/${result.sent}`);
+    assert.ok(machine !== undefined, 'no machine window');
+    // The window is the send phase (the wait for late answers is not in it).
+    assert.ok(Math.abs(machine.seconds - result.sendSeconds) < 0.05, `window ${machine.seconds} s, sending ${result.sendSeconds} s`);
+    const fields = Object.keys(machine.before.cpu) as (keyof CpuTimes)[];
+    for (const f of fields) assert.ok(machine.after.cpu[f] >= machine.before.cpu[f], `${f} went back`);
+    // Every CPU's time lands in exactly one field: the deltas add up to the window on all CPUs.
+    const ticks = fields.reduce((sum, f) => sum + machine.after.cpu[f] - machine.before.cpu[f], 0);
+    const expected = machine.seconds * cpus().length * USER_HZ;
+    assert.ok(Math.abs(ticks - expected) <= expected * 0.2 + 3, `${ticks} ticks over ${machine.seconds} s on ${cpus().length} CPUs`);
+    // 10 000 NS over veth and their answers raise NET_RX softirqs.
+    assert.ok((machine.after.netRx ?? 0) > (machine.before.netRx ?? 0), 'no NET_RX softirq counted');
   });
 
   test('a target nobody serves: nothing answered, bounded by --duration', async () => {
