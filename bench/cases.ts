@@ -21,7 +21,7 @@ export interface CaseResult {
 /** Everything measured for one responder. */
 export interface ResponderResults {
   responder: string;
-  /** ndp-responder's flags beyond `run --interface eth0 --via br0 --target ADDRESS...`. */
+  /** ndp-responder's flags beyond `run --interface eth0 --via br0 --target SUBNET`. */
   flags?: string[];
   /** ndp-responder's answer path as its `started` line named it (`bpf-tcx`, `socket`, ...). */
   fastPath?: string;

@@ -134,7 +134,7 @@ export function markdownTable(results: HarnessResults): string {
     ...(results.partial === undefined ? [] : [results.partial, '']),
     `| figure | ${rs.map((r) => r.responder).join(' | ')} |`,
     `|---|${rs.map(() => '---').join('|')}|`,
-    row('flags beyond `run -i eth0 --via br0 -t ADDRESS`', flagsCell),
+    row('flags beyond `run -i eth0 --via br0 -t SUBNET`', flagsCell),
     row('answer path (ndp-responder\'s `started` line)', (r) => (r.fastPath === undefined ? '—' : `\`${r.fastPath}\``)),
     row('NS→NA p50 / p99, 1 source, 500 NS/s', (r) => lat(find(r, 'latency, 1 source'))),
     row('NS→NA p50 / p99, 64 sources, 500 NS/s', (r) => lat(find(r, 'latency, 64 sources'))),

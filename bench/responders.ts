@@ -35,13 +35,13 @@ export interface ResponderKind {
   name: string;
   /** Short name for `npm run bench -- --responders KEY,...`. */
   key: string;
-  /** Flags beyond `run --interface eth0 --via br0 --target ADDRESS...`; undefined for other responders. */
+  /** Flags beyond `run --interface eth0 --via br0 --target PREFIX`; undefined for other responders. */
   flags?: readonly string[];
   available(): boolean;
   /**
    * Starts answering for `served` (default: the container's subnet and address). ndp-responder
-   * and proxy_ndp get its addresses, ndppd its prefix; `ndpArgs` replace ndp-responder's
-   * --target flags (e.g. --config).
+   * and ndppd get its prefix, proxy_ndp its addresses (the kernel proxies single addresses only);
+   * `ndpArgs` replace ndp-responder's --target flags (e.g. --config).
    */
   start(lab: Scenario, served?: Served, ndpArgs?: string[]): Promise<RunningResponder>;
 }
@@ -117,8 +117,8 @@ export function ndpResponder(name: string, key: string, flags: readonly string[]
     key,
     flags,
     available: () => true,
-    // One --target per served address, not the prefix: the in-kernel fast path answers single-address targets only.
-    async start(lab, served = containerServed(lab), ndpArgs = served.addresses.flatMap((address) => ['--target', address])) {
+    // The served prefix, as a user configures a Docker network: both answer paths take prefixes.
+    async start(lab, served = containerServed(lab), ndpArgs = ['--target', served.prefix]) {
       const args = ['netns', 'exec', lab.host.ns, process.execPath, CLI, 'run', '--interface', 'eth0', '--via', 'br0', ...ndpArgs, ...flags];
       args.push('--log-format', 'json');
       const child = spawn('ip', args, { stdio: ['ignore', 'pipe', 'pipe'] });
