@@ -5,8 +5,8 @@
  * its `targets` map equal to the addresses answerable now, re-attaches when the uplink is
  * recreated, and detaches at exit. The packet socket stays open in every mode: whatever the
  * kernel does not answer (prefix targets, DAD probes, other shapes, a failed §7.1.1 row)
- * reaches it unchanged. In-kernel answers are not rate limited (the answer limits apply to
- * the socket path only), which is why `socket` stays the default.
+ * reaches it unchanged. `auto`, the default, falls back to the socket path with one info line
+ * wherever the program cannot be loaded or attached; `bpf` exits 3 there instead.
  */
 import { FastPath, type FastPathCounters } from '../io/fast-path';
 import type { LinkInfo } from '../io/host-watcher';
