@@ -59,7 +59,10 @@ export class DaemonFastPath {
   private program: FastPath | undefined;
   private link: BpfLink | undefined;
   private attachedTo: number | undefined;
+  /** The addresses in the kernel's `targets` map. */
   private wanted = new Map<string, Uint8Array>();
+  /** Answerable addresses the map could not take at the last sync (full): the socket path answers them. */
+  private overflow = 0;
   /** The path in use. */
   kind: FastPathKind = 'socket';
 
@@ -138,14 +141,37 @@ export class DaemonFastPath {
     if (this.program !== undefined && mac !== undefined) this.program.configure({ mac, ...config });
   }
 
-  /** Make the `targets` map exactly `addresses` (16 bytes each): the ones answerable now. */
+  /**
+   * Make the `targets` map hold `addresses` (16 bytes each), the ones answerable now, as far as
+   * it can: an address the map refuses (full: more single-address targets than it holds) is
+   * left to the socket path, which answers whatever the kernel passes on. One info line when
+   * that starts; the next sync tries again.
+   */
   sync(addresses: readonly Uint8Array[]): void {
     const program = this.program;
     if (program === undefined) return;
     const next = new Map(addresses.map((a) => [hex(a), a]));
-    for (const [key, address] of this.wanted) if (!next.has(key)) program.removeTarget(address);
-    for (const [key, address] of next) if (!this.wanted.has(key)) program.addTarget(address);
-    this.wanted = next;
+    for (const [key, address] of this.wanted) {
+      if (next.has(key)) continue;
+      program.removeTarget(address);
+      this.wanted.delete(key);
+    }
+    let refused = 0;
+    let firstError: unknown;
+    for (const [key, address] of next) {
+      if (this.wanted.has(key)) continue;
+      try {
+        program.addTarget(address);
+        this.wanted.set(key, address);
+      } catch (error) {
+        refused += 1;
+        firstError ??= error;
+      }
+    }
+    if (refused > 0 && this.overflow === 0) {
+      this.log.info({ inKernel: this.wanted.size, fromSocket: refused, error: failure(firstError) }, 'fast path map full, answering the rest from the socket');
+    }
+    this.overflow = refused;
   }
 
   /** Per-CPU counter totals (zeros on the socket path). */
