@@ -34,3 +34,21 @@ export function waitForMetrics(namespace: string, ready: (metric: Series) => boo
     { timeoutMs, description },
   );
 }
+
+/**
+ * NAs the responder sent, by whichever path answered: the socket path's
+ * `advertisements_sent_total` plus the kernel's `fast_path_answered_total`. With
+ * {@link receivedTotal}, the one place tests read these families for a count that must hold
+ * on every path, so a change to the families (labels) is made here only.
+ */
+export function answeredTotal(metric: Series): number {
+  return metric('ndp_responder_advertisements_sent_total') + metric('ndp_responder_fast_path_answered_total');
+}
+
+/**
+ * NS the responder took: those past the socket's kernel filter (`solicitations_received_total`)
+ * plus those answered in the kernel, which never reach the socket.
+ */
+export function receivedTotal(metric: Series): number {
+  return metric('ndp_responder_solicitations_received_total') + metric('ndp_responder_fast_path_answered_total');
+}
