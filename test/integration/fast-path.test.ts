@@ -216,6 +216,30 @@ describe('in-kernel fast path in the daemon (--fast-path)', { skip }, () => {
     assert.match(bpf.stderr, /^ndp-responder: cannot use the in-kernel fast path: .*needs CAP_BPF and CAP_NET_ADMIN\)\n$/);
   });
 
+  test('default (auto) with --wait-for-interface and no uplink at start: loaded at start, attached when the uplink appears, the kernel answers', async () => {
+    await Promise.all(daemons.map((previous) => previous.stop('SIGKILL')));
+    const d = new DaemonProcess(lab.host.ns, ['--interface', 'up9', '--wait-for-interface', '--target', lab.container.address, '--via', 'br0', '--metrics-listen', `127.0.0.1:${METRICS_PORT}`]);
+    daemons.push(d);
+    assert.equal((await d.started()).fastPath, 'bpf-tcx', 'the program loads without a device');
+    await d.waitForLog((r) => r.msg === 'waiting for interface', 2000, 'waiting for interface');
+    await runInNamespace(lab.host.ns, 'ip', ['link', 'del', 'eth0']); // frees lan0 in the LAN namespace
+    try {
+      await plugUplink(lab, 'up9', '02:00:00:00:09:09');
+      const attached = await d.waitForLog((r) => r.msg === 'fast path attached', 3000, 'fast path attached');
+      const { stdout } = await runInNamespace(lab.host.ns, 'ip', ['-o', 'link', 'show', 'up9']);
+      assert.equal(attached.ifindex, Number(/^(\d+):/.exec(stdout)?.[1]), 'on the new uplink');
+      await forget(lab);
+      assert.ok((await pingUntil(lab.lan.ns, lab.container.address, 3000)) !== undefined, 'container reachable through up9');
+      const metric = await waitForMetrics(lab.host.ns, (m) => m(ANSWERED) >= 1, 'a kernel answer counted');
+      assert.equal(metric(SENT), 0, 'answered in the kernel, not from the socket');
+      assert.deepEqual(d.logs.filter((r) => Number(r.level) >= 40 && r.module === 'fast-path'), [], 'no warning about the fast path');
+      assert.equal((await d.stop()).code, 0, d.stderr);
+    } finally {
+      await runInNamespace(lab.host.ns, 'ip', ['link', 'del', 'up9']).catch(() => undefined);
+      await plugUplink(lab, 'eth0', lab.host.uplinkMac);
+    }
+  });
+
   test(`default (auto) with more single-address targets than the kernel map holds (${DEFAULT_MAX_TARGETS}): one info line, the rest answered from the socket`, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ndp-fast-'));
     const file = join(dir, 'config.yaml');
