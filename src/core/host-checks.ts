@@ -193,7 +193,7 @@ export function checkFastPath(facts: FastPathFacts): CheckResult {
   const why = 'reason' in available ? available.reason : undefined;
   if (mode === 'socket') {
     const could = kernel === undefined ? '' : ` (--fast-path bpf would use ${kernel})`;
-    return result('ok', 'fast-path', `run would answer from the socket: --fast-path socket, the default and the only path with answer limits${could}`);
+    return result('ok', 'fast-path', `run would answer from the socket: --fast-path socket, the only path with answer limits${could}`);
   }
   if (kernel !== undefined) return result('ok', 'fast-path', `run would answer single-address targets in the kernel (${kernel}), without answer limits; the rest from the socket`);
   if (mode === 'auto') return result('ok', 'fast-path', `run would answer from the socket: the in-kernel path is unavailable (${why})`);

@@ -217,12 +217,14 @@ export class Daemon {
     this.stopped = true;
     this.announcer.stop();
     this.uplink.stop();
+    // The kernel's counters go with its maps: read them before they are freed.
+    const fastPathAnswered = Number(this.fastPath.counters().answered);
     this.fastPath.stop();
     this.conflictMonitor.close();
     await this.configurator.undo().catch(() => undefined);
     this.watcher.stop();
     const { received, advertised, ignored } = this.counters;
-    this.log.info({ received, advertised, ignored: Object.fromEntries(Object.entries(ignored).filter(([, n]) => n > 0)) }, 'stopped');
+    this.log.info({ received, advertised, fastPathAnswered, ignored: Object.fromEntries(Object.entries(ignored).filter(([, n]) => n > 0)) }, 'stopped');
   }
 
   private async configureHost(): Promise<void> {

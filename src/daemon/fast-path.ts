@@ -7,6 +7,8 @@
  * kernel does not answer (prefix targets, DAD probes, other shapes, a failed §7.1.1 row)
  * reaches it unchanged. The answer limits hold on both paths: the kernel keeps its own buckets
  * (per flow, per source, global, with the socket path's rates) and drops what they refuse.
+ * `auto`, the default, falls back to the socket path with one info line wherever the program
+ * cannot be loaded or attached; `bpf` exits 3 there instead.
  */
 import { FastPath, noFastPathCounters, type FastPathCounters } from '../io/fast-path';
 import type { LinkInfo } from '../io/host-watcher';
@@ -79,7 +81,10 @@ export class DaemonFastPath {
   private program: FastPath | undefined;
   private link: BpfLink | undefined;
   private attachedTo: number | undefined;
+  /** The entries in the kernel's `targets` map, by address/prefix length. */
   private wanted = new Map<string, KernelTarget>();
+  /** Answerable entries the map could not take at the last sync (full): the socket path answers them. */
+  private overflow = 0;
   /** The MAC the NA carries: the uplink's, kept for a reconfigure that does not know it. */
   private mac: Uint8Array = NO_MAC;
   /** The path in use. */
@@ -177,16 +182,44 @@ export class DaemonFastPath {
   }
 
   /**
-   * Make the `targets` map exactly `entries`: the addresses and prefixes answerable now, and the
-   * exceptions inside them (`answer` false) that only the socket path may decide on.
+   * Make the `targets` map hold `entries` as far as it can: the addresses and prefixes
+   * answerable now, and the exceptions inside them (`answer` false) that only the socket path
+   * may decide on. Exceptions go in first, and a prefix only when every exception did: an
+   * entry the map refuses (full) is left to the socket path, which answers whatever the kernel
+   * passes on. One info line when that starts; the next sync tries again.
    */
   sync(entries: readonly KernelTarget[]): void {
     const program = this.program;
     if (program === undefined) return;
     const next = new Map(entries.map((e) => [`${hex(e.address)}/${e.prefixLength}`, e]));
-    for (const [key, e] of this.wanted) if (next.get(key)?.answer !== e.answer) program.removeTarget(e.address, e.prefixLength);
-    for (const [key, e] of next) if (this.wanted.get(key)?.answer !== e.answer) program.addTarget(e.address, e.prefixLength, e.answer);
-    this.wanted = next;
+    for (const [key, e] of this.wanted) {
+      if (next.get(key)?.answer === e.answer) continue;
+      program.removeTarget(e.address, e.prefixLength);
+      this.wanted.delete(key);
+    }
+    let refused = 0;
+    let firstError: unknown;
+    let exceptionRefused = false;
+    const exceptionsFirst = [...next].sort(([, a], [, b]) => Number(a.answer) - Number(b.answer));
+    for (const [key, e] of exceptionsFirst) {
+      if (this.wanted.has(key)) continue;
+      if (e.answer && e.prefixLength < 128 && exceptionRefused) {
+        refused += 1;
+        continue;
+      }
+      try {
+        program.addTarget(e.address, e.prefixLength, e.answer);
+        this.wanted.set(key, e);
+      } catch (error) {
+        refused += 1;
+        firstError ??= error;
+        if (!e.answer) exceptionRefused = true;
+      }
+    }
+    if (refused > 0 && this.overflow === 0) {
+      this.log.info({ inKernel: this.wanted.size, fromSocket: refused, error: failure(firstError) }, 'fast path map full, answering the rest from the socket');
+    }
+    this.overflow = refused;
   }
 
   /** Per-CPU counter totals (zeros on the socket path). */

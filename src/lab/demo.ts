@@ -48,6 +48,8 @@ interface WireFrame {
 /** The tour and everything it must tear down, whichever way it ends. */
 class Demo {
   private responder: ChildProcess | undefined;
+  /** The path the responder answers from, as its `started` line names it (bpf-tcx, bpf-xdp-generic, socket). */
+  private fastPath: string | undefined;
   private echoServer: EchoServer | undefined;
   private interrupted = false;
 
@@ -117,9 +119,11 @@ class Demo {
         for (let i = buffer.indexOf('\n'); i >= 0; i = buffer.indexOf('\n')) {
           const line = buffer.slice(0, i);
           buffer = buffer.slice(i + 1);
-          const record = parseJson(line) as { msg?: string; target?: string; route?: string } | undefined;
+          const record = parseJson(line) as { msg?: string; target?: string; route?: string; fastPath?: string } | undefined;
+          if (record?.msg === 'started') this.fastPath = record.fastPath;
           if (record?.msg === 'route gained, answering') {
-            this.say(`   responder: answering for ${record.target} (routed via ${record.route})`);
+            const where = this.inKernel() ? `in the kernel (${this.fastPath})` : 'from its packet socket';
+            this.say(`   responder: answering for ${record.target} (routed via ${record.route}), ${where}`);
             clearTimeout(timer);
             resolve(child);
           }
@@ -175,7 +179,14 @@ class Demo {
     if (asked !== undefined) {
       const micros = Number(answer.frame.timestampNs - asked.frame.timestampNs) / 1000;
       this.say(`   NS→NA latency on the LAN wire: ${micros.toFixed(0)} µs (first answer: the NS arriving at eth0, the NA at lan0, kernel receive timestamps)`);
+    } else if (this.inKernel()) {
+      // The program answers at eth0's ingress hook, before the frame reaches any IPv6 packet socket.
+      this.say(`   NS→NA on the LAN wire: answered in the kernel (${this.fastPath}) as the NS arrived at eth0, so no socket there saw it`);
     }
+  }
+
+  private inKernel(): boolean {
+    return this.fastPath !== undefined && this.fastPath !== 'socket';
   }
 
   /** More NS→NA times from the shipped load generator, run on the LAN host. */

@@ -17,7 +17,7 @@ export interface ListenAddress {
 export const FAST_PATH_MODES = ['auto', 'bpf', 'socket'] as const;
 /** One of {@link FAST_PATH_MODES}. */
 export type FastPathMode = (typeof FAST_PATH_MODES)[number];
-/** The default: the socket path, the only one with answer limits (docs/ebpf-fast-path.md). */
-export const DEFAULT_FAST_PATH: FastPathMode = 'socket';
+/** The default: the kernel path where it loads and attaches, else the socket path with one info line (docs/ebpf-fast-path.md). */
+export const DEFAULT_FAST_PATH: FastPathMode = 'auto';
 /** The path that answers, as the `started` log line and `check` name it. */
 export type FastPathKind = 'bpf-tcx' | 'bpf-xdp-generic' | 'socket';

@@ -27,3 +27,11 @@ export class DaemonProcess extends LoggedProcess {
     return this.waitForLog((r) => r.msg === 'started', 8000, "'started'");
   }
 }
+
+/**
+ * NAs the daemon sent by either path, from its `stopped` line: the socket path's `advertised`
+ * plus the kernel's `fastPathAnswered`.
+ */
+export function answeredAtStop(stopped: LogRecord | undefined): number {
+  return Number(stopped?.advertised ?? 0) + Number(stopped?.fastPathAnswered ?? 0);
+}

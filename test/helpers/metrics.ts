@@ -38,3 +38,20 @@ export function waitForMetrics(namespace: string, ready: (metric: Series) => boo
     { timeoutMs, description },
   );
 }
+
+/**
+ * NAs the responder sent, by whichever path answered: `advertisements_sent_total` summed over
+ * its `path` label (socket and bpf). With {@link receivedTotal}, the one place tests read these
+ * families for a count that must hold on every path.
+ */
+export function answeredTotal(metric: Series): number {
+  return metric('ndp_responder_advertisements_sent_total');
+}
+
+/**
+ * NS the responder took, by either path: past the socket's kernel filter, or answered or
+ * limited in the kernel (a frame the kernel passes on is counted by the socket path only).
+ */
+export function receivedTotal(metric: Series): number {
+  return metric('ndp_responder_solicitations_received_total');
+}

@@ -12,6 +12,7 @@ import type { BenchResult } from '../../src/loadgen/report';
 import { DaemonProcess } from './daemon-process';
 import { runCli } from './lab-tools';
 import { cpuMillis, processStatus } from './proc';
+import { answeredTotal, receivedTotal } from './metrics';
 import { seriesValue } from './prometheus';
 
 const METRICS_PORT = 9464;
@@ -54,7 +55,9 @@ export async function startRouterLab(extraArgs: readonly string[] = []): Promise
 
 /** The daemon's counters, scraped from inside the host namespace. */
 export interface DaemonCounters {
+  /** NS taken by either path (metrics.ts receivedTotal). */
   readonly received: number;
+  /** NAs sent by either path (metrics.ts answeredTotal). */
   readonly advertised: number;
   readonly rateLimited: number;
 }
@@ -69,8 +72,8 @@ export async function daemonCounters(lab: Scenario): Promise<DaemonCounters> {
     return total;
   };
   return {
-    received: value('ndp_responder_solicitations_received_total'),
-    advertised: value('ndp_responder_advertisements_sent_total'),
+    received: receivedTotal(value),
+    advertised: answeredTotal(value),
     rateLimited: value('ndp_responder_solicitations_ignored_total{reason="rate-limited"}'),
   };
 }

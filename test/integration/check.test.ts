@@ -40,12 +40,16 @@ describe('ndp-responder check on a lab host', { skip }, () => {
     assert.match(result.stdout, /CAP_NET_RAW and CAP_NET_ADMIN are effective/);
   });
 
-  test('says which path run would answer from: the socket by default, tcx with --fast-path bpf', async () => {
+  test('says which path run would answer from: tcx by default (auto) and with --fast-path bpf, the socket with --fast-path socket', async () => {
     const byDefault = await check(healthy);
-    assert.match(byDefault.stdout, /ok +fast-path +run would answer from the socket: --fast-path socket, the default .*bpf would use bpf-tcx/);
+    assert.equal(byDefault.code, 0, byDefault.stdout + byDefault.stderr);
+    assert.match(byDefault.stdout, /ok +fast-path +run would answer single-address targets in the kernel \(bpf-tcx\)/);
     const bpf = await check([...healthy, '--fast-path', 'bpf']);
     assert.equal(bpf.code, 0, bpf.stdout + bpf.stderr);
     assert.match(bpf.stdout, /ok +fast-path +run would answer single-address targets in the kernel \(bpf-tcx\)/);
+    const socket = await check([...healthy, '--fast-path', 'socket']);
+    assert.equal(socket.code, 0, socket.stdout + socket.stderr);
+    assert.match(socket.stdout, /ok +fast-path +run would answer from the socket: --fast-path socket, .*bpf would use bpf-tcx/);
   });
 
   test('forwarding off: FAIL with the sysctl and networkd fixes, exit 1', async () => {

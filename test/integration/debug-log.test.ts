@@ -1,8 +1,10 @@
 /**
  * The one namespace test that runs the daemon at --log-level debug. It sends the same crafted
- * traffic to a daemon at default flags and then to one at debug level, and shows that debug
+ * traffic to a daemon at info level and then to one at debug level, and shows that debug
  * level only adds observation: the same NAs byte for byte and the same counters, plus the
- * per-packet RESPOND / IGNORE / SENT lines that the default log does not carry.
+ * per-packet RESPOND / IGNORE / SENT lines that the info log does not carry. The lines are the
+ * socket path's, so that part runs with `--fast-path socket`; on the default path the kernel
+ * answers the common shape without a line, and the same holds for the rest.
  */
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -14,12 +16,14 @@ import { sleep } from '../../src/lab/wait';
 import { parseIpv6, parseMac } from '../../src/wire/address';
 import { DaemonProcess, type LogRecord } from '../helpers/daemon-process';
 import { ICMP_ND_FILTER, isRoot, ndPackets } from '../helpers/lab-tools';
-import { METRICS_PORT, waitForMetrics } from '../helpers/metrics';
+import { answeredTotal, METRICS_PORT, waitForMetrics } from '../helpers/metrics';
 import { sendFrames, solicitation } from '../helpers/solicitations';
 
 const skip = isRoot() ? false : 'needs root for network namespaces (run: sudo npm test)';
 const PER_PACKET = ['RESPOND', 'IGNORE', 'SENT', 'SEND-FAILED'];
 const FLOOD_FRAMES = join(__dirname, '..', 'helpers', 'flood-frames.js');
+/** Every frame reaches userspace, where the per-packet lines are written. */
+const SOCKET = ['--fast-path', 'socket'];
 
 /** What one daemon run showed: the NAs on the LAN (hex), its log and its final counters. */
 interface Run {
@@ -43,7 +47,7 @@ describe('--log-level debug only adds observation', { skip }, () => {
     const capture = await startCapture(lab.lan.ns, 'lan0', ICMP_ND_FILTER);
     try {
       await sendFrames(lab, traffic.frames);
-      await waitForMetrics(lab.host.ns, (m) => m('ndp_responder_advertisements_sent_total') >= traffic.answers, `${traffic.answers} NAs sent`);
+      await waitForMetrics(lab.host.ns, (m) => answeredTotal(m) >= traffic.answers, `${traffic.answers} NAs sent`);
     } catch (error) {
       await capture.stop();
       throw error;
@@ -73,6 +77,7 @@ describe('--log-level debug only adds observation', { skip }, () => {
         solicitation(lab, foreign), // not a target: silence
       ],
     };
+    runs.set('socket', await run(SOCKET));
     runs.set('default', await run([]));
   });
   after(async () => {
@@ -80,17 +85,38 @@ describe('--log-level debug only adds observation', { skip }, () => {
     await lab?.destroy();
   });
 
-  test('at default flags: three NAs and no per-packet lines in the log', () => {
-    const plain = runs.get('default')!;
+  test('socket path at info level: three NAs and no per-packet lines in the log', () => {
+    const plain = runs.get('socket')!;
     assert.equal(plain.nas.length, traffic.answers, `NAs: ${plain.nas.join(' ')}`);
     assert.deepEqual(plain.logs.filter((r) => PER_PACKET.includes(String(r.msg))), [], 'no per-packet lines at info level');
     assert.equal(plain.stopped.advertised, traffic.answers);
     assert.deepEqual(plain.stopped.ignored, { 'bad-hop-limit': 1 });
   });
 
-  test('at --log-level debug: the same NAs byte for byte, and RESPOND, IGNORE and SENT lines', async (t) => {
+  test('default path at info level: the same three NAs as the socket path, the kernel answering the two with an SLLA, no per-packet lines', () => {
+    const plain = runs.get('default')!;
+    assert.equal(plain.logs.find((r) => r.msg === 'started')?.fastPath, 'bpf-tcx');
+    // The kernel's NAs leave during the send, the socket path's later: compare as sets.
+    assert.deepEqual([...plain.nas].sort(), [...runs.get('socket')!.nas].sort(), 'the same NAs byte for byte');
+    assert.deepEqual(plain.logs.filter((r) => PER_PACKET.includes(String(r.msg))), [], 'no per-packet lines at info level');
+    assert.deepEqual({ kernel: plain.stopped.fastPathAnswered, socket: plain.stopped.advertised }, { kernel: 2, socket: 1 }, 'resolution and NUD in the kernel, the DAD probe from the socket');
+    assert.deepEqual(plain.stopped.ignored, { 'bad-hop-limit': 1 }, 'the invalid NS passed on to the socket path and counted there');
+  });
+
+  test('default path at --log-level debug: the same NAs and counters; lines only for the frames that reach userspace', async () => {
     const plain = runs.get('default')!;
     const debug = await run(['--log-level', 'debug']);
+    assert.deepEqual([...debug.nas].sort(), [...plain.nas].sort(), 'the same NAs byte for byte');
+    const counters = (r: Run): unknown => ({ received: r.stopped.received, advertised: r.stopped.advertised, fastPathAnswered: r.stopped.fastPathAnswered, ignored: r.stopped.ignored });
+    assert.deepEqual(counters(debug), counters(plain));
+    const c = lab.container.address;
+    assert.deepEqual(debug.logs.filter((r) => r.msg === 'RESPOND').map((r) => r.ns), [`who-has ${c} tell ::`], 'only the DAD probe reached the socket path');
+    assert.deepEqual(debug.logs.filter((r) => r.msg === 'IGNORE' && r.reason !== 'not-a-target').map((r) => r.reason), ['bad-hop-limit']);
+  });
+
+  test('socket path at --log-level debug: the same NAs byte for byte, and RESPOND, IGNORE and SENT lines', async (t) => {
+    const plain = runs.get('socket')!;
+    const debug = await run([...SOCKET, '--log-level', 'debug']);
     assert.deepEqual(debug.nas, plain.nas, 'the same NAs, in the same order, byte for byte');
     assert.equal(debug.stopped.advertised, plain.stopped.advertised);
 
@@ -113,8 +139,9 @@ describe('--log-level debug only adds observation', { skip }, () => {
     });
   });
 
-  test('at --log-level debug under a flood: every NS answered, the per-frame lines capped at 1000/s with a suppressed count', async () => {
-    const daemon = new DaemonProcess(lab.host.ns, ['--interface', 'eth0', '--target', lab.container.address, '--via', 'br0', '--log-level', 'debug', '--rate-limit-per-flow', '0']);
+  test('socket path at --log-level debug under a flood: every NS answered, the per-frame lines capped at 1000/s with a suppressed count', async () => {
+    // The cap guards the socket path's batch loop; on the kernel path this flood writes no line at all.
+    const daemon = new DaemonProcess(lab.host.ns, ['--interface', 'eth0', '--target', lab.container.address, '--via', 'br0', ...SOCKET, '--log-level', 'debug', '--rate-limit-per-flow', '0']);
     daemons.push(daemon);
     await daemon.waitForLog((r) => r.msg === 'route gained, answering', 8000, 'route gained');
     const frame = Buffer.from(solicitation(lab, lab.container.address, { ipv6Source: parseIpv6('2001:db8::1:77') })).toString('hex');

@@ -1,7 +1,7 @@
 /**
- * `--fast-path bpf` in the lab: the daemon answers the LAN from the kernel (tcx on the veth
- * uplink), with the same bytes as the socket path, only for targets answerable now, and
- * detaches at exit.
+ * `--fast-path bpf` and the default `auto` in the lab: the daemon answers the LAN from the
+ * kernel (tcx on the veth uplink), with the same bytes as the socket path, only for targets
+ * answerable now, and detaches at exit; `auto` falls back to the socket path, never fails.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,9 +12,9 @@ import { createScenario, type Scenario } from '../../src/lab/topology';
 import { startCapture } from '../../src/lab/capture';
 import { runInNamespace } from '../../src/lab/exec';
 import { waitUntil } from '../../src/lab/wait';
-import { DaemonProcess } from '../helpers/daemon-process';
+import { answeredAtStop, DaemonProcess } from '../helpers/daemon-process';
 import { EbpfPeer } from '../helpers/ebpf-lab';
-import { isRoot, ICMP_ND_FILTER, ndPackets, pingOnce, pingUntil } from '../helpers/lab-tools';
+import { isRoot, ICMP_ND_FILTER, ndPackets, pingOnce, pingUntil, runCli } from '../helpers/lab-tools';
 import { ignoredSeries, METRICS_PORT, scrapeMetrics, waitForMetrics } from '../helpers/metrics';
 import { sendFrames, solicitation } from '../helpers/solicitations';
 import { toHex } from '../fixtures/hex';
@@ -22,6 +22,7 @@ import { formatIpv6, parseIpv6 } from '../../src/wire/address';
 import { decodeAdvertisementFrame } from '../../src/wire/frame';
 import { startNdCapture } from '../../src/lab/nd-capture';
 import { lanNeighbourMac, plugUplink } from '../helpers/plug-uplink';
+import { DEFAULT_MAX_TARGETS } from '../../src/wire/ebpf/fast-path-layout';
 
 const skip = isRoot() ? false : 'needs root for network namespaces and bpf(2)';
 
@@ -121,6 +122,9 @@ describe('in-kernel fast path in the daemon (--fast-path)', { skip }, () => {
 
     await d.stop();
     assert.deepEqual(await tcxPrograms(lab), [], 'SIGTERM detached the program');
+    const stopped = d.logs.find((r) => r.msg === 'stopped');
+    assert.equal(stopped?.advertised, 0, 'the stopped line: nothing from the socket path');
+    assert.ok(Number(stopped?.fastPathAnswered) >= 3, `the stopped line counts the kernel's answers: ${JSON.stringify(stopped)}`);
 
     // The same NS through the socket path: the same NA, byte for byte.
     const socket = await start('socket');
@@ -261,13 +265,98 @@ describe('in-kernel fast path in the daemon (--fast-path)', { skip }, () => {
     }
   });
 
-  test('default: the socket path (in-kernel answers have no answer limits)', async () => {
+  test('default (auto): the kernel path here; the started line and check say so, and the LAN pings the container', async () => {
     await forget(lab);
     const d = await start(undefined);
-    assert.equal(d.logs.find((r) => r.msg === 'started')?.fastPath, 'socket');
+    assert.equal(d.logs.find((r) => r.msg === 'started')?.fastPath, 'bpf-tcx');
+    assert.equal((await tcxPrograms(lab)).length, 1, 'one program on the tcx ingress chain');
+    const checked = await runCli(['check', '--interface', 'eth0', '--target', lab.container.address, '--via', 'br0'], { prefix: ['ip', 'netns', 'exec', lab.host.ns] });
+    assert.match(checked.stdout, /^ok +fast-path +run would answer single-address targets in the kernel \(bpf-tcx\)/m);
     assert.equal(await pingOnce(lab.lan.ns, lab.container.address), true);
-    const metric = await waitForMetrics(lab.host.ns, (m) => m(SENT) >= 1, 'a socket answer counted');
-    assert.equal(metric(ANSWERED), 0);
+    const metric = await waitForMetrics(lab.host.ns, (m) => m(ANSWERED) >= 1, 'a kernel answer counted');
+    assert.equal(metric(SENT), 0, 'answered in the kernel, not from the socket');
     await d.stop();
+    assert.ok(answeredAtStop(d.logs.find((r) => r.msg === 'stopped')) >= 1);
+  });
+
+  test('default (auto) without CAP_BPF: one info line and the socket path answers; check says so; bpf there exits 3', async () => {
+    await forget(lab);
+    // Root without CAP_BPF and CAP_SYS_ADMIN: bpf(BPF_MAP_CREATE) and BPF_PROG_LOAD are refused.
+    const noBpf = ['setpriv', '--inh-caps=-bpf,-sys_admin', '--bounding-set=-bpf,-sys_admin'];
+    await Promise.all(daemons.map((previous) => previous.stop('SIGKILL')));
+    const d = new DaemonProcess(lab.host.ns, ['--interface', 'eth0', '--target', lab.container.address, '--via', 'br0', '--metrics-listen', `127.0.0.1:${METRICS_PORT}`], noBpf);
+    daemons.push(d);
+    assert.equal((await d.started()).fastPath, 'socket');
+    const fallback = d.logs.filter((r) => r.msg === 'fast path unavailable, answering from the socket');
+    assert.equal(fallback.length, 1, 'one line');
+    assert.equal(fallback[0]?.level, 30, 'at info level');
+    assert.match(String(fallback[0]?.reason), /needs CAP_BPF and CAP_NET_ADMIN/);
+    assert.deepEqual(d.logs.filter((r) => Number(r.level) >= 40 && r.module === 'fast-path'), [], 'no warning or error about it');
+    await d.waitForLog((r) => r.msg === 'route gained, answering', 5000, 'route gained');
+    assert.deepEqual(await tcxPrograms(lab), [], 'nothing attached');
+    assert.equal(await pingOnce(lab.lan.ns, lab.container.address), true, 'LAN ping to the container');
+    await waitForMetrics(lab.host.ns, (m) => m(SENT) >= 1, 'a socket answer counted');
+    await d.stop();
+
+    const prefix = ['ip', 'netns', 'exec', lab.host.ns, ...noBpf];
+    const checked = await runCli(['check', '--interface', 'eth0', '--target', lab.container.address, '--via', 'br0'], { prefix });
+    assert.match(checked.stdout, /^ok +fast-path +run would answer from the socket: the in-kernel path is unavailable \(missing CAP_BPF/m);
+    const bpf = await runCli(['run', '--interface', 'eth0', '--target', lab.container.address, '--via', 'br0', '--fast-path', 'bpf'], { prefix });
+    assert.equal(bpf.code, 3, bpf.stderr);
+    assert.match(bpf.stderr, /^ndp-responder: missing privileges: --fast-path bpf needs CAP_BPF and CAP_NET_ADMIN[^\n]*\n$/);
+  });
+
+  test('default (auto) with --wait-for-interface and no uplink at start: loaded at start, attached when the uplink appears, the kernel answers', async () => {
+    await Promise.all(daemons.map((previous) => previous.stop('SIGKILL')));
+    const d = new DaemonProcess(lab.host.ns, ['--interface', 'up9', '--wait-for-interface', '--target', lab.container.address, '--via', 'br0', '--metrics-listen', `127.0.0.1:${METRICS_PORT}`]);
+    daemons.push(d);
+    assert.equal((await d.started()).fastPath, 'bpf-tcx', 'the program loads without a device');
+    await d.waitForLog((r) => r.msg === 'waiting for interface', 2000, 'waiting for interface');
+    await runInNamespace(lab.host.ns, 'ip', ['link', 'del', 'eth0']); // frees lan0 in the LAN namespace
+    try {
+      await plugUplink(lab, 'up9', '02:00:00:00:09:09');
+      const attached = await d.waitForLog((r) => r.msg === 'fast path attached', 3000, 'fast path attached');
+      const { stdout } = await runInNamespace(lab.host.ns, 'ip', ['-o', 'link', 'show', 'up9']);
+      assert.equal(attached.ifindex, Number(/^(\d+):/.exec(stdout)?.[1]), 'on the new uplink');
+      await forget(lab);
+      assert.ok((await pingUntil(lab.lan.ns, lab.container.address, 3000)) !== undefined, 'container reachable through up9');
+      const metric = await waitForMetrics(lab.host.ns, (m) => m(ANSWERED) >= 1, 'a kernel answer counted');
+      assert.equal(metric(SENT), 0, 'answered in the kernel, not from the socket');
+      assert.deepEqual(d.logs.filter((r) => Number(r.level) >= 40 && r.module === 'fast-path'), [], 'no warning about the fast path');
+      assert.equal((await d.stop()).code, 0, d.stderr);
+    } finally {
+      await runInNamespace(lab.host.ns, 'ip', ['link', 'del', 'up9']).catch(() => undefined);
+      await plugUplink(lab, 'eth0', lab.host.uplinkMac);
+    }
+  });
+
+  test(`default (auto) with more single-address targets than the kernel map holds (${DEFAULT_MAX_TARGETS}): one info line, the rest answered from the socket`, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ndp-fast-'));
+    const file = join(dir, 'config.yaml');
+    const count = DEFAULT_MAX_TARGETS + 4;
+    const targets = Array.from({ length: count }, (_, i) => `2001:db8:5::${(i + 1).toString(16)}`);
+    writeFileSync(file, `interface: eth0\nvia: br0\ntargets:\n${targets.map((t) => `  - ${t}\n`).join('')}`);
+    await runInNamespace(lab.host.ns, 'ip', ['-6', 'route', 'add', '2001:db8:5::/112', 'dev', 'br0']);
+    try {
+      await Promise.all(daemons.map((previous) => previous.stop('SIGKILL')));
+      const d = new DaemonProcess(lab.host.ns, ['--config', file, '--metrics-listen', `127.0.0.1:${METRICS_PORT}`]);
+      daemons.push(d);
+      assert.equal((await d.started()).fastPath, 'bpf-tcx');
+      const full = await d.waitForLog((r) => r.msg === 'fast path map full, answering the rest from the socket', 10_000, 'map full');
+      assert.equal(full.level, 30, 'at info level');
+      assert.deepEqual({ inKernel: full.inKernel, fromSocket: full.fromSocket }, { inKernel: DEFAULT_MAX_TARGETS, fromSocket: 4 });
+      await d.waitForLog((r) => r.msg === 'metrics listening', 5000, 'metrics listening');
+      const before = await scrapeMetrics(lab.host.ns);
+      // The first target went into the map, the last did not: one answer from each path.
+      for (const target of [targets[0]!, targets.at(-1)!]) assert.ok((await answerTo(lab, solicitation(lab, target), target)) !== undefined, `${target} answered`);
+      const after = await scrapeMetrics(lab.host.ns);
+      assert.equal(after(ANSWERED) - before(ANSWERED), 1, 'one answered in the kernel');
+      assert.equal(after(SENT) - before(SENT), 1, 'one answered from the socket');
+      assert.equal(d.logs.filter((r) => r.msg === 'fast path map full, answering the rest from the socket').length, 1, 'said once');
+      assert.equal((await d.stop()).code, 0, d.stderr);
+    } finally {
+      await runInNamespace(lab.host.ns, 'ip', ['-6', 'route', 'del', '2001:db8:5::/112', 'dev', 'br0']);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -9,8 +9,8 @@ import { UserError } from '../../src/model/errors';
 const BASE = { interface: 'eth0', target: ['2001:db8::5'] };
 
 describe('--fast-path', () => {
-  test('defaults to the socket path (the only one with answer limits)', () => {
-    assert.equal(parseRunOptions(BASE).daemon.fastPath, 'socket');
+  test('defaults to auto (the kernel path where it loads, else the socket)', () => {
+    assert.equal(parseRunOptions(BASE).daemon.fastPath, 'auto');
   });
 
   test('takes auto, bpf and socket', () => {

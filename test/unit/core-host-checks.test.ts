@@ -97,10 +97,10 @@ describe('host checks (pure)', () => {
 });
 
 describe('host checks: --fast-path (which path run would use, and why)', () => {
-  it('socket: ok, names the default and what bpf would use', () => {
+  it('socket: ok, says why one would pick it and what bpf would use', () => {
     const r = checkFastPath({ mode: 'socket', available: { kind: 'bpf-tcx' } });
     assert.equal(r.status, 'ok');
-    assert.match(r.message, /run would answer from the socket: --fast-path socket, the default .*\(--fast-path bpf would use bpf-tcx\)/);
+    assert.match(r.message, /run would answer from the socket: --fast-path socket, the only path with answer limits \(--fast-path bpf would use bpf-tcx\)/);
   });
 
   it('auto or bpf with the kernel path available: in the kernel, and says it has no answer limits', () => {
