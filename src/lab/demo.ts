@@ -15,6 +15,7 @@ import { createScenario, destroyAllScenarios, type Scenario } from './topology';
 import { echoOnce, startEchoServer, type EchoResult, type EchoServer } from './udp-echo';
 import { sleep } from './wait';
 import type { BenchResult } from '../loadgen/report';
+import { formatMicroseconds } from '../loadgen/stats';
 import { UserError, ExitCode } from '../model/errors';
 
 const CLI = join(__dirname, '..', '..', '..', 'bin', 'ndp-responder.js');
@@ -178,7 +179,7 @@ class Demo {
     const asked = after.frames.filter((f) => f.nd.kind === 'NS' && f.frame.timestampNs <= answer.frame.timestampNs).at(-1);
     if (asked !== undefined) {
       const micros = Number(answer.frame.timestampNs - asked.frame.timestampNs) / 1000;
-      this.say(`   NS→NA latency on the LAN wire: ${micros.toFixed(0)} µs (first answer: the NS arriving at eth0, the NA at lan0, kernel receive timestamps)`);
+      this.say(`   NS→NA latency on the LAN wire: ${formatMicroseconds(micros)} (first answer: the NS arriving at eth0, the NA at lan0, kernel receive timestamps)`);
     } else if (this.inKernel()) {
       // The program answers at eth0's ingress hook, before the frame reaches any IPv6 packet socket.
       this.say(`   NS→NA on the LAN wire: answered in the kernel (${this.fastPath}) as the NS arrived at eth0, so no socket there saw it`);
@@ -200,7 +201,7 @@ class Demo {
       return;
     }
     const missed = result.sent - result.answered;
-    this.say(`   over ${result.answered} more resolutions by ndp-responder bench: median ${p50.toFixed(0)} µs, best ${min.toFixed(0)} µs${missed > 0 ? ` (${missed} of ${result.sent} unanswered)` : ''}`);
+    this.say(`   over ${result.answered} more resolutions by ndp-responder bench: median ${formatMicroseconds(p50)}, best ${formatMicroseconds(min)}${missed > 0 ? ` (${missed} of ${result.sent} unanswered)` : ''}`);
     this.say("   (the kernel's own proxy_ndp waits a random 0–800 ms before answering a multicast NS)");
   }
 }
