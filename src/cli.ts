@@ -57,7 +57,7 @@ function buildProgram(): Command {
     .option('--announce', "warm the default router's neighbour cache for each new address: up to 3 NS from it, 1 s apart")
     .option('--no-override', 'clear the Override flag (default on, so stale caches are corrected)')
     .addOption(
-      new Option('--fast-path <MODE>', 'answer single-address targets in the kernel (eBPF on tcx, else generic XDP; no answer limits there): when possible (auto, else the socket with one info line), always (bpf, else exit 3), or only from the socket (socket)')
+      new Option('--fast-path <MODE>', 'answer the common NS in the kernel (eBPF on tcx, else generic XDP; the same answer limits): when possible (auto, else the socket with one info line), always (bpf, else exit 3), or only from the socket (socket)')
         .choices([...FAST_PATH_MODES])
         .default(DEFAULT_FAST_PATH),
     )
