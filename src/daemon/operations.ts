@@ -10,10 +10,23 @@ import type { RunConfig } from '../config/run-options';
 import type { Target } from '../model/target';
 import type { Daemon } from './daemon';
 import type { Logger } from '../io/log';
+import type { FastPathCounters } from '../io/fast-path';
+import { performance } from 'node:perf_hooks';
+
+/** How long one read of the kernel's per-CPU counters serves a scrape. */
+const KERNEL_COUNTERS_TTL_MS = 50;
 
 /** Serve `/metrics` for `daemon` on `listen`; exit 3 (environment) when the address cannot be bound. */
 export async function startMetrics(daemon: Daemon, listen: ListenAddress, log: Logger): Promise<Server> {
   const { createMetrics, serveMetrics } = await import('../io/metrics-server');
+  // The kernel's counters move while a scrape reads its families: one read serves every family
+  // of a scrape, so `received` and `sent` of the same scrape agree.
+  let kernel: { at: number; counters: FastPathCounters } | undefined;
+  const kernelCounters = (): FastPathCounters => {
+    const now = performance.now();
+    if (kernel === undefined || now - kernel.at > KERNEL_COUNTERS_TTL_MS) kernel = { at: now, counters: daemon.fastPath.counters() };
+    return kernel.counters;
+  };
   const { registry, latency } = createMetrics({
     counters: daemon.counters,
     get conflicts() { return daemon.conflictMonitor.counts; },
@@ -21,7 +34,7 @@ export async function startMetrics(daemon: Daemon, listen: ListenAddress, log: L
     get targetCount() { return daemon.currentTargets.length; },
     get rateLimitedSources() { return daemon.gate.limiter.trackedSources; },
     get rateLimitedFlows() { return daemon.gate.limiter.trackedFlows; },
-    get fastPath() { return daemon.fastPath.counters(); },
+    get fastPath() { return kernelCounters(); },
   });
   daemon.answers.onAnswered = (seconds) => latency.observe(seconds);
   let server: Server;
