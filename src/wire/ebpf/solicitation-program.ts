@@ -88,7 +88,9 @@ export function solicitationProgram(options: SolicitationProgramOptions, rules: 
     asm.label('limited');
     count(asm, FastPathCounter.limited);
     asm.mov64Imm(R0, options.hook === 'xdp' ? XdpAction.DROP : TcAction.DROP).exit();
-    for (const reason of PASS_REASONS) asm.label(deferLabel(reason)).st('W', R10, STACK_COUNTER_KEY, passSlot(reason)).ja('defer');
+    // Only the labels something jumps to: the verifier refuses unreachable instructions.
+    const used = new Set<PassReason>(['no-config', 'other', ...rows.map(passReasonOf)]);
+    for (const reason of PASS_REASONS.filter((r) => used.has(r))) asm.label(deferLabel(reason)).st('W', R10, STACK_COUNTER_KEY, passSlot(reason)).ja('defer');
     asm.label('defer');
     countStored(asm, 'defer-reason');
     count(asm, FastPathCounter.deferred);
