@@ -156,7 +156,9 @@ describe('--log-level debug only adds observation', { skip }, () => {
     const lines = daemon.logs.filter((r) => PER_PACKET.includes(String(r.msg))).length;
     const suppressed = daemon.logs.reduce((sum, r) => sum + (typeof r.suppressed === 'number' ? r.suppressed : 0), 0);
     process.stdout.write(`# debug under a flood: ${stopped.received} received, ${stopped.advertised} answered, ${lines} per-frame lines, ${suppressed} reported suppressed, ${seconds.toFixed(2)} s\n`);
-    assert.ok(Number(stopped.received) >= 15_000, `the flood reached the daemon: ${stopped.received}`);
+    // Enough of the flood must reach the daemon to exceed the line budget (2000 + 1000/s) several
+    // times over; on a loaded machine the kernel drops part of it at the socket's receive queue.
+    assert.ok(Number(stopped.received) >= 8000, `the flood reached the daemon: ${stopped.received}`);
     assert.equal(stopped.advertised, stopped.received, 'every NS answered: the log does not hold the answer loop');
     assert.ok(lines <= 2000 + Math.ceil(seconds * 1000) + 5, `${lines} per-frame lines in ${seconds} s`);
     assert.ok(suppressed > 0, 'the lines left out are counted in a later line');
