@@ -157,6 +157,28 @@ describe('in-kernel fast path in the daemon (--fast-path)', { skip }, () => {
     assert.equal(await pingOnce(lab.lan.ns, lab.container.address), true);
   });
 
+  test('bpf beside another tcx program on the uplink: ours goes first, theirs still sees every frame we do not answer, and stays when we exit', async () => {
+    await Promise.all(daemons.map((previous) => previous.stop('SIGKILL')));
+    // Someone else's classifier: the counting variant (it counts NS for the container, answers nothing).
+    const other = new EbpfPeer(lab.host.ns, { ifname: 'eth0', hook: 'tc', answer: false, targets: [lab.container.address] });
+    const attached = await other.next('attached');
+    try {
+      const d = await start('bpf');
+      const chain = await tcxPrograms(lab);
+      assert.equal(chain.length, 2, 'both on the chain');
+      assert.equal(chain[1], attached.programId, 'theirs after ours');
+      // A DAD probe is not answered in the kernel: it goes on down the chain, past their program.
+      const probe = solicitation(lab, lab.container.address, { ipv6Source: parseIpv6('::'), solicitation: { target: parseIpv6(lab.container.address), options: [] } });
+      const before = await other.ask('counters');
+      await sendFrames(lab, [probe]);
+      await waitUntil(async () => (Number((await other.ask('counters')).matched) > Number(before.matched) ? true : undefined), { timeoutMs: 3000, description: 'their program saw the passed frame' });
+      await d.stop();
+      assert.deepEqual(await tcxPrograms(lab), [attached.programId], 'ours detached, theirs left in place');
+    } finally {
+      await other.kill('SIGKILL');
+    }
+  });
+
   test('bpf: a recreated uplink (new ifindex and MAC) gets the program again, and the kernel answers with the new MAC', async () => {
     const d = await start('bpf');
     const firstIfindex = d.logs.find((r) => r.msg === 'answering in the kernel for single-address targets')?.ifindex;
