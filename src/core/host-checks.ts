@@ -193,9 +193,9 @@ export function checkFastPath(facts: FastPathFacts): CheckResult {
   const why = 'reason' in available ? available.reason : undefined;
   if (mode === 'socket') {
     const could = kernel === undefined ? '' : ` (--fast-path bpf would use ${kernel})`;
-    return result('ok', 'fast-path', `run would answer from the socket: --fast-path socket, the only path with answer limits${could}`);
+    return result('ok', 'fast-path', `run would answer from the socket: --fast-path socket${could}`);
   }
-  if (kernel !== undefined) return result('ok', 'fast-path', `run would answer single-address targets in the kernel (${kernel}), without answer limits; the rest from the socket`);
+  if (kernel !== undefined) return result('ok', 'fast-path', `run would answer in the kernel (${kernel}), addresses and prefixes, with the same answer limits; what it leaves (DAD probes, other shapes) from the socket`);
   if (mode === 'auto') return result('ok', 'fast-path', `run would answer from the socket: the in-kernel path is unavailable (${why})`);
   return result('fail', 'fast-path', `--fast-path bpf: run would exit 3, the in-kernel path is unavailable (${why})`, [
     `grant ${capabilityList(FAST_PATH_CAPABILITIES)} (or run as root); Linux 6.6+ for tcx, else generic XDP is used`,
