@@ -206,6 +206,7 @@ export class Daemon {
         router: o.router,
         override: o.override,
         fastPath: this.fastPath.kind,
+        fastPathAttached: this.fastPath.attached,
       },
       'started',
     );

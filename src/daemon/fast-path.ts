@@ -222,6 +222,11 @@ export class DaemonFastPath {
     this.overflow = refused;
   }
 
+  /** Whether the program is attached to the uplink now (false while it waits for one). */
+  get attached(): boolean {
+    return this.link?.open === true;
+  }
+
   /** Per-CPU counter totals (zeros on the socket path). */
   counters(): FastPathCounters {
     return this.program?.counters() ?? noFastPathCounters();

@@ -93,6 +93,7 @@ describe('in-kernel fast path in the daemon (--fast-path)', { skip }, () => {
     const d = await start('bpf');
     const started = d.logs.find((r) => r.msg === 'started');
     assert.equal(started?.fastPath, 'bpf-tcx', 'tcx is the first choice on Linux 6.6+');
+    assert.equal(started?.fastPathAttached, true);
     assert.equal((await tcxPrograms(lab)).length, 1, 'one program on the tcx ingress chain');
 
     assert.equal(await pingOnce(lab.lan.ns, lab.container.address), true, 'LAN ping to the container');
@@ -332,7 +333,9 @@ describe('in-kernel fast path in the daemon (--fast-path)', { skip }, () => {
     await Promise.all(daemons.map((previous) => previous.stop('SIGKILL')));
     const d = new DaemonProcess(lab.host.ns, ['--interface', 'up9', '--wait-for-interface', '--target', lab.container.address, '--via', 'br0', '--metrics-listen', `127.0.0.1:${METRICS_PORT}`]);
     daemons.push(d);
-    assert.equal((await d.started()).fastPath, 'bpf-tcx', 'the program loads without a device');
+    const started = await d.started();
+    assert.equal(started.fastPath, 'bpf-tcx', 'the program loads without a device');
+    assert.equal(started.fastPathAttached, false, 'and says it is not attached yet');
     await d.waitForLog((r) => r.msg === 'waiting for interface', 2000, 'waiting for interface');
     await runInNamespace(lab.host.ns, 'ip', ['link', 'del', 'eth0']); // frees lan0 in the LAN namespace
     try {
