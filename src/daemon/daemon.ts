@@ -274,7 +274,7 @@ export class Daemon {
       fastPath: this.options.fastPath,
     };
     this.gate.limiter.configure(next.rateLimits, performance.now());
-    this.fastPath.configure(this.kernelConfig());
+    // The kernel's buckets refill too; its config (rates, flags, source) follows at the review below.
     this.fastPath.resetLimits();
     this.targets.replace(next.targets);
     // A new via can make a kept target (un)answerable: say so, as on a route change.

@@ -39,7 +39,6 @@ export function noFastPathCounters(): FastPathCounters {
   return { matched: 0n, answered: 0n, deferred: 0n, limited: 0n, passed };
 }
 
-
 /** The loaded program and its maps. */
 export class FastPath {
   private constructor(

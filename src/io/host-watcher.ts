@@ -106,12 +106,12 @@ export class HostWatcher extends EventEmitter {
     return this.ownAddressTable.getAt(address, 0) >= 0;
   }
 
-  /** A link-local address of `ifindex`, if it has one. */
   /** The host's own IPv6 addresses, every interface. */
   ownAddresses(): Uint8Array[] {
     return this.ownAddressTable.addresses();
   }
 
+  /** A link-local address of `ifindex`, if it has one. */
   linkLocalOf(ifindex: number): Uint8Array | undefined {
     return this.linkLocals.get(ifindex);
   }

@@ -70,12 +70,11 @@ export function createMetrics(source: MetricsSource): { registry: Registry; late
   collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX });
   // The kernel's frames join the socket path's families under path="bpf". A frame the kernel
   // passes to the socket is counted there only (and in fast_path_passed_total), never twice.
-  const fast = (): FastPathCounters | undefined => source.fastPath;
   labelledCounterFrom(registry, 'solicitations_received_total', 'Neighbour Solicitations received on the uplink (after the kernel filter); path="bpf": answered or limited in the kernel', 'path', ANSWER_PATHS, () => {
-    const kernel = fast();
+    const kernel = source.fastPath;
     return { socket: source.counters.received, bpf: kernel === undefined ? 0 : Number(kernel.answered + kernel.limited) };
   });
-  labelledCounterFrom(registry, 'advertisements_sent_total', 'Neighbour Advertisements sent', 'path', ANSWER_PATHS, () => ({ socket: source.counters.advertised, bpf: Number(fast()?.answered ?? 0n) }));
+  labelledCounterFrom(registry, 'advertisements_sent_total', 'Neighbour Advertisements sent', 'path', ANSWER_PATHS, () => ({ socket: source.counters.advertised, bpf: Number(source.fastPath?.answered ?? 0n) }));
   counterFrom(registry, 'send_failures_total', 'Advertisements the kernel refused to send (socket path)', () => source.counters.sendFailures);
   new Counter({
     name: `${METRIC_PREFIX}solicitations_ignored_total`,
@@ -83,7 +82,7 @@ export function createMetrics(source: MetricsSource): { registry: Registry; late
     labelNames: ['reason', 'path'],
     registers: [registry],
     collect() {
-      const limited = Number(fast()?.limited ?? 0n);
+      const limited = Number(source.fastPath?.limited ?? 0n);
       this.reset();
       for (const reason of IGNORE_REASONS) {
         this.inc({ reason, path: 'socket' }, source.counters.ignored[reason] ?? 0);

@@ -61,6 +61,16 @@ export class DockerLab {
     return this.child?.exitCode === null ? this.child.pid : undefined;
   }
 
+  /** {@link start}, or why dockerd cannot run on this machine (every Docker test then skips saying so). */
+  async tryStart(): Promise<string | undefined> {
+    try {
+      await this.start();
+      return undefined;
+    } catch (error) {
+      return `dockerd cannot start on this machine: ${(error as Error).message}`;
+    }
+  }
+
   /** Start dockerd and wait until its API answers; throws with the log's last lines if it cannot. */
   async start(timeoutMs = 30_000): Promise<void> {
     const d = this.dir;

@@ -15,7 +15,6 @@ import { pingUntil } from '../helpers/lab-tools';
 import { LoggedProcess } from '../helpers/logged-process';
 import { processStatus } from '../helpers/proc';
 import { GRANTED_CAPABILITIES, SOCKET_PATH_CAPABILITIES, capabilityName } from '../../src/core/privileges';
-import { DEFAULT_FAST_PATH } from '../../src/model/settings';
 import type { JsonLogRecord } from '../helpers/logged-process';
 
 const IMAGE = 'ndp-responder:test';
@@ -30,7 +29,6 @@ function mask(bits: readonly number[]): string {
 /** The stated set's --cap-add names (NET_RAW, NET_ADMIN, BPF). */
 const CAP_ADD = GRANTED_CAPABILITIES.flatMap((bit) => ['--cap-add', capabilityName(bit).slice('CAP_'.length)]);
 /** Default flags: `auto` is the default; until this checkout's default says so, ask for it. */
-const DEFAULT_MODE = DEFAULT_FAST_PATH === 'auto' ? [] : ['--fast-path', 'auto'];
 const ANSWERED = 'ndp_responder_fast_path_answered_total';
 /** The socket path's answers (the kernel's are path="bpf"). */
 const SENT = 'ndp_responder_advertisements_sent_total{path="socket"}';
@@ -65,12 +63,8 @@ describe('the container image (Dockerfile) in a real dockerd, offline', { skip: 
   before(async () => {
     lab = await createScenario();
     engine = new DockerLab(lab.host.ns);
-    try {
-      await engine.start();
-    } catch (error) {
-      cannotRun = `dockerd cannot start on this machine: ${(error as Error).message}`;
-      return;
-    }
+    cannotRun = await engine.tryStart();
+    if (cannotRun !== undefined) return;
     work = mkdtempSync(join(tmpdir(), 'ndp-image-'));
     let begin = Date.now();
     await importNodeBase(engine);
@@ -97,7 +91,7 @@ describe('the container image (Dockerfile) in a real dockerd, offline', { skip: 
       '--group-add', socketGroup, '-v', `${engine.socket}:/var/run/docker.sock:ro`,
       // The image checks every 30 s; the test cannot wait that long.
       '--health-interval', '1s',
-      IMAGE, 'run', '--interface', 'eth0', '--docker', '--log-format', 'json', '--metrics-listen', '127.0.0.1:9100', ...DEFAULT_MODE,
+      IMAGE, 'run', '--interface', 'eth0', '--docker', '--log-format', 'json', '--metrics-listen', '127.0.0.1:9100',
     ];
     runArgs = bpfRefused === undefined ? stated : withoutBpf(stated);
     await engine.docker(...runArgs);

@@ -56,12 +56,8 @@ describe('Docker integration against a real dockerd', { skip: dockerSkipReason()
   before(async () => {
     lab = await createScenario();
     engine = new DockerLab(lab.host.ns);
-    try {
-      await engine.start();
-    } catch (error) {
-      cannotRun = `dockerd cannot start on this machine: ${(error as Error).message}`;
-      return;
-    }
+    cannotRun = await engine.tryStart();
+    if (cannotRun !== undefined) return;
     await engine.importBusybox();
     await engine.docker('network', 'create', '--ipv6', '--subnet', SUBNET, '-o', `com.docker.network.bridge.name=${BRIDGE}`, NETWORK);
     await runContainer('web', ADDR.web);

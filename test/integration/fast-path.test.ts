@@ -266,8 +266,8 @@ describe('in-kernel fast path in the daemon (--fast-path)', { skip }, () => {
   test('bpf: a SIGHUP reload that drops the target takes it out of the kernel map', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ndp-fast-'));
     const file = join(dir, 'config.yaml');
-    const write = (targets: string[]): void =>
-      writeFileSync(file, `interface: eth0\nvia: br0\nfast-path: bpf\ntargets:\n${targets.map((t) => `  - ${t}\n`).join('')}`);
+    const write = (targets: string[], router = false): void =>
+      writeFileSync(file, `interface: eth0\nvia: br0\nfast-path: bpf\nrouter: ${router}\ntargets:\n${targets.map((t) => `  - ${t}\n`).join('')}`);
     try {
       write([lab.container.address]);
       await Promise.all(daemons.map((previous) => previous.stop('SIGKILL')));
@@ -275,10 +275,19 @@ describe('in-kernel fast path in the daemon (--fast-path)', { skip }, () => {
       daemons.push(d);
       assert.equal((await d.started()).fastPath, 'bpf-tcx', 'fast-path from the file');
       const ns = solicitation(lab, lab.container.address);
-      assert.ok((await answerTo(lab, ns, lab.container.address)) !== undefined, 'answered before the reload');
-      write(['2001:db8::a:71a4']);
+      const first = await answerTo(lab, ns, lab.container.address);
+      assert.equal(first === undefined ? undefined : decodeAdvertisementFrame(first).advertisement.router, false, 'answered before the reload, R=0');
+      // A reload that sets R: the kernel's next NA carries it.
+      write([lab.container.address], true);
       d.signal('SIGHUP');
       await d.waitForLog((r) => r.msg === 'reloaded', 3000, 'reloaded');
+      const kernelBefore = (await scrapeMetrics(lab.host.ns))(ANSWERED);
+      const second = await answerTo(lab, ns, lab.container.address);
+      assert.equal(second === undefined ? undefined : decodeAdvertisementFrame(second).advertisement.router, true, 'R=1 after the reload');
+      assert.ok((await scrapeMetrics(lab.host.ns))(ANSWERED) > kernelBefore, 'answered in the kernel');
+      write(['2001:db8::a:71a4']);
+      d.signal('SIGHUP');
+      await d.waitForLog((r) => r.msg === 'reloaded' && d.logs.filter((x) => x.msg === 'reloaded').length === 2, 3000, 'reloaded again');
       const before = (await scrapeMetrics(lab.host.ns))(ANSWERED);
       assert.equal(await answerTo(lab, ns, lab.container.address), undefined, 'silent once the target is gone');
       assert.equal((await scrapeMetrics(lab.host.ns))(ANSWERED), before);

@@ -12,7 +12,6 @@ import { summarizeNd } from '../../src/lab/nd-summary';
 import { flushNeighbours } from '../../src/lab/neighbours';
 import { createScenario, type Scenario } from '../../src/lab/topology';
 import { GRANTED_CAPABILITIES, SOCKET_PATH_CAPABILITIES, capabilityName } from '../../src/core/privileges';
-import { DEFAULT_FAST_PATH } from '../../src/model/settings';
 import { fastPathMaps } from '../../src/wire/ebpf/fast-path-layout';
 import { DaemonProcess, type LogRecord } from '../helpers/daemon-process';
 import { ICMP_ND_FILTER, isRoot, ndPackets, pingUntil, runCli } from '../helpers/lab-tools';
@@ -38,7 +37,6 @@ function mask(bits: readonly number[]): string {
 }
 
 /** Default flags: `auto` is the default; until this checkout's default says so, ask for it. */
-const DEFAULT_MODE = DEFAULT_FAST_PATH === 'auto' ? [] : ['--fast-path', 'auto'];
 const ANSWERED = 'ndp_responder_fast_path_answered_total';
 /** The socket path's answers (the kernel's are path="bpf"). */
 const SENT = 'ndp_responder_advertisements_sent_total{path="socket"}';
@@ -63,7 +61,7 @@ describe('least privilege: nobody with only the stated capabilities', { skip }, 
   let lab: Scenario;
   const daemons: DaemonProcess[] = [];
   const start = async (bits: readonly number[]): Promise<DaemonProcess> => {
-    const args = ['--interface', 'eth0', '--target', lab.container.address, '--via', 'br0', '--metrics-listen', `127.0.0.1:${METRICS_PORT}`, ...DEFAULT_MODE];
+    const args = ['--interface', 'eth0', '--target', lab.container.address, '--via', 'br0', '--metrics-listen', `127.0.0.1:${METRICS_PORT}`];
     const daemon = new DaemonProcess(lab.host.ns, args, sandbox(bits));
     daemons.push(daemon);
     await daemon.waitForLog((r) => r.msg === 'route gained, answering', 8000, 'route gained');
@@ -127,11 +125,11 @@ describe('least privilege: nobody with only the stated capabilities', { skip }, 
 
     test('`check` in the same sandbox: capabilities ok and the kernel path; with no capabilities, FAIL and exit 1', async () => {
       const prefix = ['ip', 'netns', 'exec', lab.host.ns];
-      const granted = await runCli(['check', '--interface', 'eth0', ...DEFAULT_MODE], { prefix: [...prefix, ...sandbox(GRANTED_CAPABILITIES)] });
+      const granted = await runCli(['check', '--interface', 'eth0'], { prefix: [...prefix, ...sandbox(GRANTED_CAPABILITIES)] });
       assert.match(granted.stdout, /^ok +capabilities +CAP_NET_RAW and CAP_NET_ADMIN are effective$/m);
       assert.match(granted.stdout, /^ok +fast-path +run would answer in the kernel \(bpf-tcx\)/m);
       const bare = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all'];
-      const none = await runCli(['check', '--interface', 'eth0', ...DEFAULT_MODE], { prefix: [...prefix, ...bare] });
+      const none = await runCli(['check', '--interface', 'eth0'], { prefix: [...prefix, ...bare] });
       assert.equal(none.code, 1, none.stdout + none.stderr);
       assert.match(none.stdout, /^FAIL +capabilities +this process lacks CAP_NET_RAW/m);
       assert.match(none.stdout, /fix: .*AmbientCapabilities=CAP_NET_RAW CAP_NET_ADMIN CAP_BPF\)/);

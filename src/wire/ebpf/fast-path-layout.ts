@@ -43,6 +43,27 @@ export const ANSWERED_ICMPV6_LENGTH = 32;
 /** Frame length of that shape. */
 export const ANSWERED_FRAME_LENGTH = FrameOffset.icmpv6 + ANSWERED_ICMPV6_LENGTH;
 
+/**
+ * The program's stack, every slot in one place (offsets below the frame pointer, r10): the
+ * solicitation program, its rule checks and its checksum share it, so none may overlap.
+ */
+export const StackSlot = {
+  /** u32 key of the `counters` slot being counted. */
+  counterKey: -4,
+  /** u32 key 0: the `config` entry, and the one-entry `global` array. */
+  configKey: -8,
+  /** 8 bytes: the checksum pseudo-header's tail (upper-layer length, next header). */
+  pseudoTail: -16,
+  /** u64: ktime_get_ns() when the limits are applied. */
+  now: -24,
+  /** u64: a new bucket's arrival time, for bpf_map_update_elem. */
+  newArrival: -32,
+  /** 32 bytes: the flow key, the NS's source (the per-source key too), then its target. */
+  flowKey: -64,
+  /** 20 bytes: the `targets` trie key (prefix length 128, then the target). */
+  targetKey: -88,
+} as const;
+
 /** Fixed slots of the per-CPU `counters` array (u64 each); per-rule pass slots follow them. */
 export const FastPathCounter = {
   /** An NS for a target in the `targets` map (the socket filter's rows of the rule table). */

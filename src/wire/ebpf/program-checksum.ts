@@ -4,13 +4,12 @@
  */
 import { IpProtocol } from '../ipv6';
 import { Assembler } from './assembler';
-import { ANSWERED_FRAME_LENGTH, ANSWERED_ICMPV6_LENGTH, FrameOffset as F } from './fast-path-layout';
+import { ANSWERED_FRAME_LENGTH, ANSWERED_ICMPV6_LENGTH, FrameOffset as F, StackSlot } from './fast-path-layout';
 import { Helper } from './kernel-abi';
 import { Reg } from './opcodes';
 
 const { R0, R1, R2, R3, R4, R5, R10 } = Reg;
-/** Stack slot of the pseudo-header tail, below the frame pointer. */
-const STACK_PSEUDO_TAIL = -16;
+const STACK_PSEUDO_TAIL = StackSlot.pseudoTail;
 
 /** The pseudo-header's last 8 bytes on the stack: upper-layer length 32 (be32), zeros, next header 58. */
 export function pseudoHeaderTail(asm: Assembler): void {

@@ -11,15 +11,14 @@
 import { NdOptionType } from '../nd-options';
 import type { FieldRule, NdRule } from '../solicitation-rules';
 import { Assembler } from './assembler';
-import { ANSWERED_FRAME_LENGTH, ANSWERED_ICMPV6_LENGTH, FrameOffset as F, SOLICITATION_MIN_FRAME, TargetAction } from './fast-path-layout';
+import { ANSWERED_FRAME_LENGTH, ANSWERED_ICMPV6_LENGTH, FrameOffset as F, SOLICITATION_MIN_FRAME, StackSlot, TargetAction } from './fast-path-layout';
 import { littleEndianValue as le } from './instruction';
 import { Helper, SkBuff } from './kernel-abi';
 import { Reg } from './opcodes';
 import { pseudoHeaderTail, sumMessage } from './program-checksum';
 
 const { R0, R1, R2, R10 } = Reg;
-/** Stack slot of the `targets` key (20 bytes, below the solicitation program's own slots). */
-const STACK_TARGET_KEY = -88;
+const STACK_TARGET_KEY = StackSlot.targetKey;
 
 /** Registers the program keeps across the checks. */
 export interface CheckRegisters {

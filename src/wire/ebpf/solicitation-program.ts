@@ -21,6 +21,7 @@ import {
   FrameOffset as F,
   PASS_REASONS,
   SOLICITATION_MIN_FRAME,
+  StackSlot,
   passSlot,
   type FastPathMapName,
   type PassReason,
@@ -46,17 +47,13 @@ const CTX = R6;
 const DATA = R7;
 const DATA_END = R8;
 const CONFIG = R9;
-/** Stack slots below the frame pointer. */
-const STACK_COUNTER_KEY = -4;
-/** Also the key (0) of the one-entry `global` array. */
-const STACK_CONFIG_KEY = -8;
-// -16..-9: the checksum's pseudo-header tail (program-checksum.ts).
-/** ktime_get_ns() when the limits are applied. */
-const STACK_NOW = -24;
-/** A new bucket's arrival time, for bpf_map_update_elem. */
-const STACK_NEW_ARRIVAL = -32;
-/** The flow key: the NS's source (the per-source key too), then its target. */
-const STACK_FLOW_KEY = -64;
+const {
+  counterKey: STACK_COUNTER_KEY,
+  configKey: STACK_CONFIG_KEY,
+  now: STACK_NOW,
+  newArrival: STACK_NEW_ARRIVAL,
+  flowKey: STACK_FLOW_KEY,
+} = StackSlot;
 /** Solicited flag of the NA (RFC 4861 §4.4). */
 const FLAG_SOLICITED = 0x40;
 
